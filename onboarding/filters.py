@@ -1,0 +1,214 @@
+"""One FilterSet per list, shared by the dashboard page and its CSV export.
+
+The export of a filtered list takes the same query string as the page, so it
+contains exactly the rows the manager is looking at.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Assignment, NewHire, RoleProfile, User
+from .querysets import can_view_all, overdue_q
+
+HEALTH_CHOICES = [
+    ("overdue", "Overdue"),
+    ("at_risk", "At risk"),
+    ("on_track", "On track"),
+    ("complete", "Complete"),
+    ("no_plan", "No plan"),
+]
+ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+
+
+def _managers(request) -> django_filters.ModelChoiceFilter:
+    """Managers a user may filter by: everyone for people-ops, nobody else."""
+    if request is None or not can_view_all(request.user):
+        return User.objects.none()
+    return User.objects.filter(managed_hires__isnull=False).distinct().order_by("username")
+
+
+class ScopedFilterSet(django_filters.FilterSet):
+    """Removes the manager filter for users who only ever see their own hires."""
+
+    manager_field = "hiring_manager"
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if self.request is None or not can_view_all(self.request.user):
+            self.filters.pop(self.manager_field, None)
+
+
+class HireFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search name or email")
+    role_profile = django_filters.ModelChoiceFilter(
+        queryset=RoleProfile.objects.all(), empty_label="Any role profile"
+    )
+    start_after = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="gte",
+        label="Starts on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    start_before = django_filters.DateFilter(
+        field_name="start_date",
+        lookup_expr="lte",
+        label="Starts on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    health = django_filters.ChoiceFilter(
+        choices=HEALTH_CHOICES, method="filter_health", empty_label="Any health"
+    )
+    has_overdue = django_filters.BooleanFilter(
+        method="filter_has_overdue",
+        label="Has overdue training",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
+    archived = django_filters.ChoiceFilter(
+        choices=ARCHIVED_CHOICES,
+        method="filter_archived",
+        empty_label=None,
+        null_value="active",
+        label="Show",
+    )
+    hiring_manager = django_filters.ModelChoiceFilter(
+        queryset=_managers, label="Hiring manager", empty_label="Any manager"
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("full_name", "name"),
+            ("start_date", "start"),
+            ("role_profile__name", "role"),
+            ("hiring_manager__username", "manager"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = NewHire
+        fields = []
+
+    @property
+    def qs(self):
+        # "Show: Active" is the default even when the parameter is absent.
+        queryset = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("archived"):
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_health(self, queryset, name, value):
+        ids = queryset.with_progress().filter(health=value).values("pk")
+        return queryset.filter(pk__in=ids)
+
+    def filter_has_overdue(self, queryset, name, value):
+        overdue = Assignment.objects.filter(overdue_q(), plan__hire=OuterRef("pk"))
+        return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
+
+    def filter_archived(self, queryset, name, value):
+        if value == "archived":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
+class AssignmentFilterSet(ScopedFilterSet):
+    manager_field = "hiring_manager"
+
+    q = django_filters.CharFilter(method="filter_q", label="Search hire or course")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Assignment.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label="Overdue",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="gte",
+        label="Due on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="lte",
+        label="Due on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    provider = django_filters.CharFilter(
+        field_name="course__provider", lookup_expr="iexact", label="Provider"
+    )
+    paid_by = django_filters.ChoiceFilter(
+        choices=Assignment.PaidBy.choices, empty_label="Any payer"
+    )
+    role_profile = django_filters.ModelChoiceFilter(
+        field_name="plan__hire__role_profile",
+        queryset=RoleProfile.objects.all(),
+        empty_label="Any role profile",
+    )
+    archived = django_filters.ChoiceFilter(
+        choices=ARCHIVED_CHOICES,
+        method="filter_archived",
+        empty_label=None,
+        label="Hires",
+    )
+    hiring_manager = django_filters.ModelChoiceFilter(
+        field_name="plan__hire__hiring_manager",
+        queryset=_managers,
+        label="Hiring manager",
+        empty_label="Any manager",
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("due_date", "due"),
+            ("plan__hire__full_name", "hire"),
+            ("course__title", "course"),
+            ("status", "status"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Assignment
+        fields = []
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("archived"):
+            queryset = queryset.filter(plan__hire__archived_at__isnull=True)
+        return queryset
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(plan__hire__full_name__icontains=value)
+            | Q(plan__hire__email__icontains=value)
+            | Q(course__title__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
+
+    def filter_archived(self, queryset, name, value):
+        if value == "archived":
+            return queryset.filter(plan__hire__archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(plan__hire__archived_at__isnull=True)
+
+
+class TuitionFilterSet(AssignmentFilterSet):
+    """Tuition spend: the assignment filters plus the year the spend falls in."""
+
+    year = django_filters.NumberFilter(
+        field_name="due_date", lookup_expr="year", label="Year", min_value=2000, max_value=2100
+    )

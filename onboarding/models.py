@@ -1,0 +1,513 @@
+"""The onboarding domain: hires, the training catalog, plans and guidance."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .querysets import (
+    AssignmentQuerySet,
+    HeldCertificationQuerySet,
+    NewHireQuerySet,
+    PlanGuidanceQuerySet,
+    TrainingPlanQuerySet,
+    overdue_q,
+)
+
+MAX_DUE_OFFSET_DAYS = 730
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as USD.")
+
+
+class User(AbstractUser):
+    """A person who signs in: hiring managers, people-ops, admins."""
+
+    receives_digest = models.BooleanField(
+        "email me a reminder digest",
+        default=True,
+        help_text="A daily email of overdue and upcoming training for your hires.",
+    )
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def regenerate_calendar_token(self) -> str:
+        self.calendar_token = secrets.token_urlsafe(32)
+        self.save(update_fields=["calendar_token"])
+        return self.calendar_token
+
+
+class RoleProfile(models.Model):
+    """The organisation's own definition of one flavour of the product manager role."""
+
+    class Archetype(models.TextChoices):
+        BUSINESS_OWNER = "business_owner", "Business owner (P&L)"
+        TECHNICAL = "technical", "Technical / APM"
+        MARKETING = "marketing", "Marketing-focused"
+        GENERALIST = "generalist", "Generalist"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120, unique=True)
+    archetype = models.CharField(max_length=20, choices=Archetype.choices)
+    expectations = models.TextField(
+        help_text="What this organisation expects of the role, in its own words."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:roleprofile_detail", args=[self.pk])
+
+
+class NewHire(models.Model):
+    """A newly hired product manager and who manages them."""
+
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    title = models.CharField(max_length=200, default="Product Manager")
+    role_profile = models.ForeignKey(
+        RoleProfile, on_delete=models.PROTECT, related_name="hires", null=True, blank=True
+    )
+    hiring_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_hires"
+    )
+    start_date = models.DateField()
+    new_to_product_management = models.BooleanField(
+        default=False, help_text="First product management role."
+    )
+    previous_role = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
+    objects = NewHireQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "full_name"]
+        verbose_name = "new hire"
+        permissions = [("view_all_hires", "Can see and manage every hire (people-ops)")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="newhire_email_ci_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["hiring_manager", "start_date"], name="newhire_manager_start"),
+            models.Index(fields=["start_date", "id"], name="newhire_start_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:hire_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.email:
+            self.email = self.email.strip()
+            clash = NewHire.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"email": "Another hire already uses this email address."})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Certification(models.Model):
+    """A credential that a course can lead to."""
+
+    name = models.CharField(max_length=200, unique=True)
+    issuer = models.CharField(max_length=200)
+    abbreviation = models.CharField(max_length=30, blank=True)
+    framework_bound = models.BooleanField(
+        default=False,
+        help_text="Tied to a framework with defined roles (such as SAFe): it counts in "
+        "organisations that use that framework.",
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["issuer", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:certification_detail", args=[self.pk])
+
+
+class HeldCertification(models.Model):
+    """A certification a hire holds, possibly earned through a plan's assignment."""
+
+    hire = models.ForeignKey(NewHire, on_delete=models.CASCADE, related_name="certifications")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    earned_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    assignment = models.ForeignKey(
+        "Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The plan assignment through which it was earned, if any.",
+    )
+
+    objects = HeldCertificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-earned_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hire", "certification", "earned_on"], name="heldcert_unique_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
+                name="heldcert_expires_after_earned",
+                violation_error_message="A certification cannot expire before it was earned.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certification} held by {self.hire}"
+
+    def days_to_expiry(self, today: datetime.date | None = None) -> int | None:
+        if self.expires_on is None:
+            return None
+        return (self.expires_on - (today or timezone.localdate())).days
+
+
+class Course(models.Model):
+    """An entry in the training catalog."""
+
+    class Delivery(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        LIVE_ONLINE = "live_online", "Live online"
+        SELF_PACED = "self_paced", "Self-paced"
+
+    title = models.CharField(max_length=200)
+    provider = models.CharField(max_length=200)
+    delivery = models.CharField(max_length=20, choices=Delivery.choices)
+    duration_hours = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(2000)],
+    )
+    tuition = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="List price; leave empty when it is not known.",
+    )
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    certification = models.ForeignKey(
+        Certification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="courses",
+        help_text="The certification this course prepares for, if any.",
+    )
+    url = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["provider", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "title"], name="course_unique_title"),
+            models.CheckConstraint(
+                condition=Q(tuition__isnull=True) | Q(tuition__gte=0),
+                name="course_tuition_not_negative",
+                violation_error_message="Tuition cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_hours__isnull=True) | Q(duration_hours__gte=0),
+                name="course_duration_not_negative",
+                violation_error_message="Duration cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.provider})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:course_detail", args=[self.pk])
+
+
+class PlanTemplate(models.Model):
+    """A reusable plan: courses with due dates as offsets from a hire's start date."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:plantemplate_detail", args=[self.pk])
+
+
+class PlanTemplateItem(models.Model):
+    """One course of a plan template, due a number of days after the start date."""
+
+    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="items")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    due_offset_days = models.PositiveIntegerField(
+        validators=[MaxValueValidator(MAX_DUE_OFFSET_DAYS)],
+        help_text=f"Days after the start date, 0 to {MAX_DUE_OFFSET_DAYS}.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "course"], name="templateitem_unique"),
+            models.CheckConstraint(
+                condition=Q(due_offset_days__gte=0) & Q(due_offset_days__lte=MAX_DUE_OFFSET_DAYS),
+                name="templateitem_offset_range",
+                violation_error_message=f"Due offsets run from 0 to {MAX_DUE_OFFSET_DAYS} days.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} at +{self.due_offset_days} days"
+
+
+class TrainingPlan(models.Model):
+    """One hire's training plan. Always carries the "mileage may vary" guidance."""
+
+    hire = models.ForeignKey(NewHire, on_delete=models.CASCADE, related_name="plans")
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_plans"
+    )
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="plans"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
+    objects = TrainingPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.hire}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:plan_detail", args=[self.pk])
+
+
+class Assignment(models.Model):
+    """One course in a plan, with its schedule, status and tuition."""
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned"
+        SCHEDULED = "scheduled", "Scheduled"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        WAIVED = "waived", "Waived"
+
+    class PaidBy(models.TextChoices):
+        EMPLOYER = "employer", "Employer"
+        HIRE = "hire", "Hire"
+        FREE = "free", "Free"
+
+    plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="assignments")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assignments")
+    due_date = models.DateField()
+    scheduled_for = models.DateField(null=True, blank=True, help_text="Session date, if booked.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ASSIGNED)
+    completed_on = models.DateField(null=True, blank=True)
+    tuition_cost = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    paid_by = models.CharField(max_length=20, choices=PaidBy.choices, default=PaidBy.EMPLOYER)
+    certification_earned_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, help_text="Also holds the reason when waived.")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "course"], name="assignment_course_once"),
+            models.CheckConstraint(
+                condition=(Q(status="completed") & Q(completed_on__isnull=False))
+                | (~Q(status="completed") & Q(completed_on__isnull=True)),
+                name="assignment_completed_has_date",
+                violation_error_message="A completed assignment needs a completion date, "
+                "and only a completed one has it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(tuition_cost__isnull=True) | Q(tuition_cost__gte=0),
+                name="assignment_tuition_not_negative",
+                violation_error_message="Tuition cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(certification_earned_on__isnull=True) | Q(status="completed"),
+                name="assignment_certification_needs_completion",
+                violation_error_message="Only a completed assignment can record a "
+                "certification date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["plan", "status", "due_date"], name="assignment_plan_status_due"),
+            models.Index(fields=["due_date", "status"], name="assignment_due_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.title} for {self.plan.hire}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.status == self.Status.COMPLETED and not self.completed_on:
+            errors["completed_on"] = "Give the date the course was completed."
+        if self.status != self.Status.COMPLETED and self.completed_on:
+            errors["completed_on"] = "Only a completed assignment has a completion date."
+        if self.completed_on and self.completed_on > timezone.localdate():
+            errors["completed_on"] = "The completion date cannot be in the future."
+        if self.certification_earned_on and self.status != self.Status.COMPLETED:
+            errors["certification_earned_on"] = "Record a certification on a completed course."
+        if self.certification_earned_on and self.course_id and self.course.certification_id is None:
+            errors["certification_earned_on"] = "This course does not lead to a certification."
+        if self.paid_by == self.PaidBy.FREE and self.tuition_cost:
+            errors["tuition_cost"] = "A free course has no tuition; set the payer instead."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (self.Status.COMPLETED, self.Status.WAIVED)
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        # Same rule as querysets.overdue_q, for an instance already in memory.
+        return self.is_open and self.due_date < (today or timezone.localdate())
+
+
+class Guidance(models.Model):
+    """A piece of guidance in the library, attached to plans by its rule."""
+
+    class Rule(models.TextChoices):
+        ALWAYS = "always", "Every plan"
+        CERTIFICATION_COURSE = "certification_course", "Plan includes a certification course"
+        FRAMEWORK_CERTIFICATION = (
+            "framework_certification",
+            "Plan includes a framework-bound certification (e.g. SAFe)",
+        )
+        NEW_TO_PM = "new_to_pm", "Hire is new to product management"
+        EMPLOYER_PAID = "employer_paid", "Plan has employer-paid tuition"
+        MANUAL = "manual", "Attached by hand"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    rule = models.CharField(max_length=30, choices=Rule.choices, default=Rule.MANUAL)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name_plural = "guidance"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(rule="always") | Q(active=True),
+                name="guidance_always_stays_active",
+                violation_error_message="Guidance that every plan carries cannot be deactivated.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:guidance_detail", args=[self.pk])
+
+
+class PlanGuidance(models.Model):
+    """Guidance attached to one plan: the text as it was then, and the manager's note."""
+
+    plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="guidance")
+    guidance = models.ForeignKey(Guidance, on_delete=models.PROTECT, related_name="attachments")
+    body = models.TextField(help_text="The guidance text as it read when attached.")
+    manager_note = models.TextField(blank=True, help_text="How this applies to this hire.")
+    attached_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = PlanGuidanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["guidance__position", "id"]
+        verbose_name = "plan guidance"
+        verbose_name_plural = "plan guidance"
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "guidance"], name="planguidance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guidance} on {self.plan}"
+
+    @property
+    def is_discussed(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+__all__ = [
+    "Assignment",
+    "Certification",
+    "Course",
+    "Guidance",
+    "HeldCertification",
+    "NewHire",
+    "PlanGuidance",
+    "PlanTemplate",
+    "PlanTemplateItem",
+    "RoleProfile",
+    "TrainingPlan",
+    "User",
+    "overdue_q",
+]

@@ -1,0 +1,503 @@
+"""Writes that touch several rows or models.
+
+Every function is `<noun>_<verb>`, takes keyword-only arguments, runs inside one
+transaction and records who acted (`actor`) in the change history. Views, the
+admin, imports and commands call these rather than saving models themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from .models import (
+    Assignment,
+    Course,
+    Guidance,
+    HeldCertification,
+    NewHire,
+    PlanGuidance,
+    PlanTemplate,
+    PlanTemplateItem,
+    TrainingPlan,
+    User,
+)
+
+HIRE_FIELDS = (
+    "full_name",
+    "email",
+    "title",
+    "role_profile",
+    "hiring_manager",
+    "start_date",
+    "new_to_product_management",
+    "previous_role",
+    "notes",
+)
+PLAN_FIELDS = ("title", "owner", "target_date")
+ASSIGNMENT_FIELDS = (
+    "due_date",
+    "scheduled_for",
+    "tuition_cost",
+    "paid_by",
+    "notes",
+)
+
+
+class StaleObjectError(Exception):
+    """Someone else saved the object after the form was loaded.
+
+    `current` is the object as it is now in the database, so the caller can
+    show what changed instead of silently overwriting it.
+    """
+
+    def __init__(self, current: Model, changed: dict[str, tuple[object, object]]):
+        self.current = current
+        self.changed = changed
+        names = ", ".join(changed) or "the record"
+        super().__init__(f"Someone else changed {names} while you were editing.")
+
+
+def _lock_current(obj: Model, expected_version: int | None) -> Model:
+    """Lock the row and refuse the write if it moved past `expected_version`."""
+    current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    if expected_version is not None and current.version != expected_version:
+        changed = {
+            field.name: (getattr(obj, field.attname), getattr(current, field.attname))
+            for field in obj._meta.concrete_fields
+            if field.editable
+            and not field.primary_key
+            and getattr(obj, field.attname) != getattr(current, field.attname)
+        }
+        raise StaleObjectError(current, changed)
+    return current
+
+
+def _save(obj: Model, *, actor: User | None, fields: Iterable[str]) -> None:
+    obj._history_user = actor
+    update_fields = set(fields)
+    if hasattr(obj, "version") and obj.pk:
+        obj.version += 1
+        update_fields.add("version")
+    if any(f.name == "updated_at" for f in obj._meta.concrete_fields):
+        update_fields.add("updated_at")
+    obj.save(update_fields=sorted(update_fields))
+
+
+# --- hires ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hire_create(
+    *,
+    actor: User | None,
+    full_name: str,
+    email: str,
+    hiring_manager: User,
+    start_date: datetime.date,
+    title: str = "Product Manager",
+    role_profile=None,
+    new_to_product_management: bool = False,
+    previous_role: str = "",
+    notes: str = "",
+) -> NewHire:
+    hire = NewHire(
+        full_name=full_name.strip(),
+        email=email.strip(),
+        title=title.strip(),
+        role_profile=role_profile,
+        hiring_manager=hiring_manager,
+        start_date=start_date,
+        new_to_product_management=new_to_product_management,
+        previous_role=previous_role.strip(),
+        notes=notes,
+    )
+    hire.full_clean()
+    hire._history_user = actor
+    hire.save()
+    return hire
+
+
+@transaction.atomic
+def hire_update(
+    *,
+    actor: User | None,
+    hire: NewHire,
+    expected_version: int | None = None,
+    **changes: object,
+) -> NewHire:
+    """Apply `changes` (fields of HIRE_FIELDS) unless someone saved the hire meanwhile."""
+    unknown = set(changes) - set(HIRE_FIELDS)
+    if unknown:
+        raise TypeError(f"hire_update() cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(hire, name, value)
+    current = _lock_current(hire, expected_version)
+    hire.version = current.version
+    hire.full_clean()
+    became_new_to_pm = hire.new_to_product_management and not current.new_to_product_management
+    _save(hire, actor=actor, fields=changes)
+    if became_new_to_pm:
+        for plan in hire.plans.all():
+            plan_guidance_sync(plan=plan)
+    return hire
+
+
+@transaction.atomic
+def hire_archive(*, actor: User | None, hire: NewHire) -> NewHire:
+    if hire.archived_at is None:
+        hire.archived_at = timezone.now()
+        _save(hire, actor=actor, fields=["archived_at"])
+    return hire
+
+
+@transaction.atomic
+def hire_unarchive(*, actor: User | None, hire: NewHire) -> NewHire:
+    if hire.archived_at is not None:
+        hire.archived_at = None
+        _save(hire, actor=actor, fields=["archived_at"])
+    return hire
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+
+def plan_template_due_dates(
+    *, template: PlanTemplate, start_date: datetime.date
+) -> list[tuple[PlanTemplateItem, datetime.date]]:
+    """Each template item with its due date for a hire starting on `start_date`."""
+    return [
+        (item, start_date + datetime.timedelta(days=item.due_offset_days))
+        for item in template.items.select_related("course__certification").order_by(
+            "position", "id"
+        )
+    ]
+
+
+def _default_payment(course: Course) -> tuple[Decimal | None, str]:
+    if course.tuition is not None and course.tuition == 0:
+        return None, Assignment.PaidBy.FREE
+    return course.tuition, Assignment.PaidBy.EMPLOYER
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: User | None,
+    hire: NewHire,
+    title: str = "",
+    template: PlanTemplate | None = None,
+    owner: User | None = None,
+    target_date: datetime.date | None = None,
+    due_dates: Mapping[int, datetime.date] | None = None,
+) -> TrainingPlan:
+    """Create a plan, blank or from a template.
+
+    From a template, each course is due `due_offset_days` after the hire's start
+    date unless `due_dates` (template item id -> date) says otherwise. The
+    database attaches the "mileage may vary" guidance on insert; rule-based
+    guidance is attached here once the assignments exist.
+    """
+    plan = TrainingPlan(
+        hire=hire,
+        title=title.strip() or (template.name if template else "Training plan"),
+        owner=owner or hire.hiring_manager,
+        template=template,
+        target_date=target_date,
+    )
+    plan.full_clean()
+    plan._history_user = actor
+    plan.save()
+    if template is not None:
+        due_dates = due_dates or {}
+        assignments = []
+        for position, (item, due) in enumerate(
+            plan_template_due_dates(template=template, start_date=hire.start_date)
+        ):
+            tuition, paid_by = _default_payment(item.course)
+            assignments.append(
+                Assignment(
+                    plan=plan,
+                    course=item.course,
+                    due_date=due_dates.get(item.pk, due),
+                    tuition_cost=tuition,
+                    paid_by=paid_by,
+                    position=position,
+                )
+            )
+        bulk_create_with_history(assignments, Assignment, default_user=actor)
+        if plan.target_date is None and assignments:
+            plan.target_date = max(a.due_date for a in assignments)
+            plan.save(update_fields=["target_date"])
+    plan_guidance_sync(plan=plan)
+    return plan
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    actor: User | None,
+    plan: TrainingPlan,
+    expected_version: int | None = None,
+    **changes: object,
+) -> TrainingPlan:
+    unknown = set(changes) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"plan_update() cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(plan, name, value)
+    current = _lock_current(plan, expected_version)
+    plan.version = current.version
+    plan.full_clean()
+    _save(plan, actor=actor, fields=changes)
+    return plan
+
+
+# --- assignments ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assignment_add(
+    *,
+    actor: User | None,
+    plan: TrainingPlan,
+    course: Course,
+    due_date: datetime.date,
+    scheduled_for: datetime.date | None = None,
+    tuition_cost: Decimal | None = None,
+    paid_by: str | None = None,
+    notes: str = "",
+) -> Assignment:
+    default_tuition, default_payer = _default_payment(course)
+    if plan.assignments.filter(course=course).exists():
+        raise ValidationError({"course": "This course is already in the plan."})
+    last = plan.assignments.aggregate(last=Max("position"))["last"]
+    assignment = Assignment(
+        plan=plan,
+        course=course,
+        due_date=due_date,
+        scheduled_for=scheduled_for,
+        status=Assignment.Status.SCHEDULED if scheduled_for else Assignment.Status.ASSIGNED,
+        tuition_cost=tuition_cost if tuition_cost is not None else default_tuition,
+        paid_by=paid_by or default_payer,
+        notes=notes,
+        position=0 if last is None else last + 1,
+    )
+    assignment.full_clean()
+    assignment._history_user = actor
+    assignment.save()
+    plan_guidance_sync(plan=plan)
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    expected_version: int | None = None,
+    **changes: object,
+) -> Assignment:
+    unknown = set(changes) - set(ASSIGNMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"assignment_update() cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(assignment, name, value)
+    current = _lock_current(assignment, expected_version)
+    assignment.version = current.version
+    assignment.full_clean()
+    _save(assignment, actor=actor, fields=changes)
+    plan_guidance_sync(plan=assignment.plan)
+    return assignment
+
+
+@transaction.atomic
+def assignment_set_status(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    status: str,
+    completed_on: datetime.date | None = None,
+    certification_earned_on: datetime.date | None = None,
+    certification_expires_on: datetime.date | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Assignment:
+    """Move an assignment to `status`, keeping the completion rules.
+
+    Completing needs a date (today by default) and may record a certification
+    the hire earned through it; waiving needs a reason and clears the dates;
+    any other status reopens the assignment.
+    """
+    if status not in Assignment.Status.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    current = _lock_current(assignment, expected_version)
+    assignment.version = current.version
+    fields = ["status", "completed_on", "certification_earned_on"]
+    assignment.status = status
+    if status == Assignment.Status.COMPLETED:
+        assignment.completed_on = completed_on or timezone.localdate()
+        assignment.certification_earned_on = certification_earned_on
+    else:
+        assignment.completed_on = None
+        assignment.certification_earned_on = None
+    if status == Assignment.Status.WAIVED:
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the course is waived."})
+        note = f"Waived: {reason.strip()}"
+        assignment.notes = f"{assignment.notes}\n{note}".strip() if assignment.notes else note
+        fields.append("notes")
+    assignment.full_clean()
+    if (
+        certification_earned_on
+        and certification_expires_on
+        and certification_expires_on < certification_earned_on
+    ):
+        raise ValidationError(
+            {"certification_expires_on": "It cannot expire before it was earned."}
+        )
+    _save(assignment, actor=actor, fields=fields)
+    if certification_earned_on:
+        HeldCertification.objects.update_or_create(
+            hire=assignment.plan.hire,
+            certification=assignment.course.certification,
+            earned_on=certification_earned_on,
+            defaults={"assignment": assignment, "expires_on": certification_expires_on},
+        )
+    return assignment
+
+
+def assignment_complete(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    completed_on: datetime.date | None = None,
+    certification_earned_on: datetime.date | None = None,
+    certification_expires_on: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> Assignment:
+    return assignment_set_status(
+        actor=actor,
+        assignment=assignment,
+        status=Assignment.Status.COMPLETED,
+        completed_on=completed_on,
+        certification_earned_on=certification_earned_on,
+        certification_expires_on=certification_expires_on,
+        expected_version=expected_version,
+    )
+
+
+def assignment_waive(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    reason: str,
+    expected_version: int | None = None,
+) -> Assignment:
+    return assignment_set_status(
+        actor=actor,
+        assignment=assignment,
+        status=Assignment.Status.WAIVED,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def assignment_reopen(
+    *, actor: User | None, assignment: Assignment, expected_version: int | None = None
+) -> Assignment:
+    status = Assignment.Status.SCHEDULED if assignment.scheduled_for else Assignment.Status.ASSIGNED
+    return assignment_set_status(
+        actor=actor, assignment=assignment, status=status, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def assignment_remove(*, actor: User | None, assignment: Assignment) -> None:
+    """Take a course out of a plan; the history keeps a record of it."""
+    assignment._history_user = actor
+    assignment.delete()
+
+
+@transaction.atomic
+def assignment_move(*, actor: User | None, assignment: Assignment, offset: int) -> None:
+    """Move an assignment up (-1) or down (+1) in its plan, renumbering positions."""
+    siblings = list(assignment.plan.assignments.select_for_update().order_by("position", "id"))
+    index = next(i for i, a in enumerate(siblings) if a.pk == assignment.pk)
+    target = max(0, min(len(siblings) - 1, index + offset))
+    siblings.insert(target, siblings.pop(index))
+    for position, sibling in enumerate(siblings):
+        if sibling.position != position:
+            sibling.position = position
+            _save(sibling, actor=actor, fields=["position"])
+
+
+# --- guidance ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def guidance_attach(*, plan: TrainingPlan, guidance: Guidance) -> PlanGuidance:
+    """Attach guidance to a plan (once), keeping a snapshot of today's text."""
+    attached, _ = PlanGuidance.objects.get_or_create(
+        plan=plan, guidance=guidance, defaults={"body": guidance.body}
+    )
+    return attached
+
+
+def plan_guidance_rules(*, plan: TrainingPlan) -> set[str]:
+    """The guidance rules that hold for `plan` right now."""
+    rules = {Guidance.Rule.ALWAYS}
+    assignments = plan.assignments.all()
+    if assignments.filter(course__certification__isnull=False).exists():
+        rules.add(Guidance.Rule.CERTIFICATION_COURSE)
+    if assignments.filter(course__certification__framework_bound=True).exists():
+        rules.add(Guidance.Rule.FRAMEWORK_CERTIFICATION)
+    if plan.hire.new_to_product_management:
+        rules.add(Guidance.Rule.NEW_TO_PM)
+    if assignments.filter(paid_by=Assignment.PaidBy.EMPLOYER, tuition_cost__gt=0).exists():
+        rules.add(Guidance.Rule.EMPLOYER_PAID)
+    return rules
+
+
+@transaction.atomic
+def plan_guidance_sync(*, plan: TrainingPlan) -> list[PlanGuidance]:
+    """Attach every active guidance whose rule now holds. Never detaches."""
+    missing = (
+        Guidance.objects.filter(active=True, rule__in=plan_guidance_rules(plan=plan))
+        .exclude(attachments__plan=plan)
+        .order_by("position")
+    )
+    return [guidance_attach(plan=plan, guidance=guidance) for guidance in missing]
+
+
+@transaction.atomic
+def plan_guidance_update(
+    *,
+    actor: User | None,
+    plan_guidance: PlanGuidance,
+    manager_note: str | None = None,
+    discussed: bool | None = None,
+) -> PlanGuidance:
+    """Write the manager's note and/or mark the guidance discussed with the hire."""
+    fields = []
+    if manager_note is not None:
+        plan_guidance.manager_note = manager_note.strip()
+        fields.append("manager_note")
+    if discussed is True and plan_guidance.acknowledged_at is None:
+        plan_guidance.acknowledged_at = timezone.now()
+        plan_guidance.acknowledged_by = actor
+        fields += ["acknowledged_at", "acknowledged_by"]
+    elif discussed is False and plan_guidance.acknowledged_at is not None:
+        plan_guidance.acknowledged_at = None
+        plan_guidance.acknowledged_by = None
+        fields += ["acknowledged_at", "acknowledged_by"]
+    if fields:
+        _save(plan_guidance, actor=actor, fields=fields)
+    return plan_guidance

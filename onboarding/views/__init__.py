@@ -1,0 +1,3 @@
+from .system import csrf_failure
+
+__all__ = ["csrf_failure"]

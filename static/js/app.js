@@ -1,0 +1,1 @@
+// Project behaviour, loaded from our own static files (no inline scripts: strict CSP).

@@ -1,0 +1,82 @@
+"""Shared fixtures: the personas (owner, teammate, outsider, people-ops) and the catalog."""
+
+import pytest
+
+from onboarding import catalog, models
+
+from .factories import (
+    ManagerFactory,
+    NewHireFactory,
+    PeopleOpsFactory,
+    TrainingPlanFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def shipped_catalog(db):
+    """The catalog the data migration installs.
+
+    Already there in ordinary tests; transactional tests (live_server) flush the
+    database between tests, so they ask for this fixture to put it back.
+    """
+    catalog.catalog_install(
+        RoleProfile=models.RoleProfile,
+        Certification=models.Certification,
+        Course=models.Course,
+        PlanTemplate=models.PlanTemplate,
+        PlanTemplateItem=models.PlanTemplateItem,
+        Guidance=models.Guidance,
+    )
+
+
+@pytest.fixture
+def owner(db):
+    """A hiring manager who owns `hire`."""
+    return ManagerFactory(username="owner", first_name="Olive", last_name="Owner")
+
+
+@pytest.fixture
+def outsider(db):
+    """Another hiring manager: must never see the owner's hires."""
+    return ManagerFactory(username="outsider", first_name="Oscar", last_name="Outsider")
+
+
+@pytest.fixture
+def people_ops(db):
+    """People-ops: sees every hire."""
+    return PeopleOpsFactory(username="peopleops", first_name="Pat", last_name="Ops")
+
+
+@pytest.fixture
+def plain_user(db):
+    """Signed in, but no permissions and no hires."""
+    return UserFactory(username="plain")
+
+
+@pytest.fixture
+def hire(owner):
+    return NewHireFactory(hiring_manager=owner, full_name="Hana Hire", email="hana@example.com")
+
+
+@pytest.fixture
+def plan(hire):
+    return TrainingPlanFactory(hire=hire, owner=hire.hiring_manager)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def people_ops_client(client, people_ops):
+    client.force_login(people_ops)
+    return client
