@@ -13,6 +13,12 @@ from .factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories hash every persona's password; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def shipped_catalog(db):
     """The catalog the data migration installs.
