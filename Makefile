@@ -12,7 +12,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production} \
 	STATIC_MANIFEST=0 WHITENOISE_USE_FINDERS=1
 
-.PHONY: run test lint bench assets clean
+.PHONY: run test lint bench load assets clean
 
 $(BIN)/python: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ lint: $(BIN)/python
 
 bench: $(BIN)/python assets
 	$(TEST_ENV) $(BIN)/python -m bench $(BENCH_ARGS)
+
+## Load and concurrency run against gunicorn on 127.0.0.1 (SQLite, and PostgreSQL if reachable).
+load: $(BIN)/python assets
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) staticfiles

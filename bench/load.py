@@ -1,0 +1,315 @@
+"""Load and concurrency run: `make load` (or `python -m bench.load`).
+
+Starts gunicorn on 127.0.0.1 with production settings (DEBUG off, the real
+middleware stack, throttling on), runs a bounded mix of reads and writes from
+concurrent clients for a fixed time, then checks in the database that every write
+that answered success is there. Runs on SQLite, and on PostgreSQL when reachable.
+
+Only loopback traffic; every loop is bounded in time and count and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PASSWORD = "load-test-password-2026"
+DEFAULT_PG = "postgres://postgres:postgres@127.0.0.1:5432/onboarding_load"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    created_emails: list[str] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Client:
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect
+        )
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def request(self, method: str, path: str, data: dict | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body, method=method)
+        if method == "POST":
+            req.add_header("X-CSRFToken", self.csrf())
+            req.add_header("Referer", self.base + path)
+        try:
+            with self.opener.open(req, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def sign_in(self, username: str) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _ = self.request(
+            "POST", "/accounts/login/", {"username": username, "password": PASSWORD}
+        )
+        if status != 302:
+            raise RuntimeError(f"sign-in as {username} answered {status}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def prepare(env: dict) -> None:
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "seed_demo", "--password", PASSWORD)
+
+
+def wait_until_up(base: str, process: subprocess.Popen, seconds: int = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz in time")
+
+
+def worker(base: str, username: str, index: int, deadline: float, max_requests: int, stats: Stats):
+    rng = random.Random(index)
+    client = Client(base)
+    try:
+        client.sign_in(username)
+    except Exception as error:  # reported as an error of the run
+        with stats.lock:
+            stats.errors.append(f"client {index}: {error}")
+        return
+    _, home = client.request("GET", "/hires/")
+    hire_paths = sorted(set(re.findall(r'href="(/hires/\d+/)"', home)))
+    _, page = client.request("GET", hire_paths[0]) if hire_paths else (0, "")
+    plan_paths = sorted(set(re.findall(r'href="(/plans/\d+/)"', page)))
+    _, plan = client.request("GET", plan_paths[0]) if plan_paths else (0, "")
+    guidance_ids = sorted({int(pk) for pk in re.findall(r'action="/plan-guidance/(\d+)/"', plan)})
+    # Each client writes notes on its own guidance item, so the last success must stick.
+    my_guidance = guidance_ids[index % len(guidance_ids)] if guidance_ids else None
+    count = 0
+    while time.monotonic() < deadline and count < max_requests:
+        count += 1
+        roll = rng.random()
+        start = time.perf_counter()
+        expect, email, note = (200,), None, None
+        if roll < 0.7:
+            path = rng.choice(["/", "/hires/", *hire_paths[:5], *plan_paths[:1]])
+            status, _ = client.request("GET", path)
+        elif roll < 0.85 or my_guidance is None:
+            email = f"load-{index}-{count}-{rng.randint(0, 10**9)}@example.com"
+            status, _ = client.request(
+                "POST",
+                "/hires/new/",
+                {
+                    "full_name": f"Load Hire {index}-{count}",
+                    "email": email,
+                    "title": "Product Manager",
+                    "start_date": "2026-12-01",
+                },
+            )
+            expect = (302,)
+        else:
+            note = f"client {index} note {count}"
+            status, _ = client.request(
+                "POST", f"/plan-guidance/{my_guidance}/", {"manager_note": note}
+            )
+            expect = (302,)
+        elapsed = (time.perf_counter() - start) * 1000
+        with stats.lock:
+            stats.latencies.append(elapsed)
+            if status not in expect:
+                stats.errors.append(f"{status} on request {count} of client {index}")
+            elif email:
+                stats.created_emails.append(email)
+            elif note:
+                stats.notes[my_guidance] = note
+
+
+def verify(env: dict, stats: Stats) -> int:
+    """Count writes that answered success but are not in the database."""
+    check = (
+        "import json,sys\n"
+        "from onboarding.models import NewHire, PlanGuidance\n"
+        "data = json.load(sys.stdin)\n"
+        "emails = set(NewHire.objects.filter(email__in=data['emails'])"
+        ".values_list('email', flat=True))\n"
+        "lost = [e for e in data['emails'] if e not in emails]\n"
+        "for pk, note in data['notes'].items():\n"
+        "    if PlanGuidance.objects.get(pk=int(pk)).manager_note != note: lost.append(pk)\n"
+        "print(len(lost))\n"
+    )
+    import json
+
+    payload = json.dumps({"emails": stats.created_emails, "notes": stats.notes})
+    result = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", check],
+        cwd=ROOT,
+        env=env,
+        input=payload,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise SystemExit(result.stderr)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dict:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "load-run-secret-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_MANIFEST": "0",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "DEMO_PASSWORD": PASSWORD,
+    }
+    prepare(env)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "-c",
+            "config/gunicorn.py",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_up(base, server)
+        stats = Stats()
+        deadline = time.monotonic() + seconds
+        # Managers own what they create; people-ops would have to pick a manager.
+        users = ["maria", "devon"]
+        threads = [
+            threading.Thread(
+                target=worker,
+                args=(base, users[i % len(users)], i, deadline, max_requests, stats),
+            )
+            for i in range(clients)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=seconds + 60)
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies = sorted(stats.latencies)
+    return {
+        "database": database_url.split(":", 1)[0],
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "errors": len(stats.errors),
+        "error_samples": stats.errors[:5],
+        "writes_ok": len(stats.created_emails) + len(stats.notes),
+        "lost_writes": verify(env, stats),
+    }
+
+
+def postgres_available(url: str) -> bool:
+    try:
+        import psycopg
+
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            name = url.rsplit("/", 1)[1]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    except Exception as error:  # PostgreSQL is optional here
+        print(f"PostgreSQL not available ({error}); skipping it.")
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.load")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--max-requests", type=int, default=2000, help="per client")
+    parser.add_argument("--postgres-url", default=os.environ.get("LOAD_POSTGRES_URL", DEFAULT_PG))
+    args = parser.parse_args()
+
+    sqlite_path = Path("/tmp/onboarding-load.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+    runs = [f"sqlite:///{sqlite_path}"]
+    if postgres_available(args.postgres_url):
+        runs.append(args.postgres_url)
+    failed = False
+    print(
+        f"{'database':10} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'writes':>7} {'lost':>5}"
+    )
+    for url in runs:
+        result = run(url, args.clients, args.seconds, args.max_requests)
+        print(
+            f"{result['database']:10} {result['requests']:8} {result['requests_per_s']:8} "
+            f"{result['p50_ms']:8} {result['p99_ms']:8} {result['errors']:7} "
+            f"{result['writes_ok']:7} {result['lost_writes']:5}"
+        )
+        for sample in result["error_samples"]:
+            print(f"    {sample}")
+        failed |= bool(result["errors"] or result["lost_writes"])
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
