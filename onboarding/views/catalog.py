@@ -1,0 +1,280 @@
+"""Catalog pages: courses, certifications, role profiles, plan templates, guidance.
+
+Everyone signed in reads. Creating and editing needs the model's add or change
+permission (403 otherwise). These are single-model writes, so the ModelForms
+save directly; their full_clean turns database constraints into form errors.
+Nothing is deleted here: rows are deactivated through their `active` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Model, Q, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from ..forms.catalog import (
+    CertificationForm,
+    CourseForm,
+    GuidanceForm,
+    PlanTemplateForm,
+    PlanTemplateItemFormSet,
+    RoleProfileForm,
+)
+from ..models import Certification, Course, Guidance, PlanTemplate, RoleProfile
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of catalog entry and how its pages list, search and show it."""
+
+    model: type[Model]
+    form_class: type[ModelForm]
+    name: str  # URL name prefix and template name: "course" -> course_list.html
+    plural: str
+    search_fields: tuple[str, ...]
+    list_queryset: Callable[[], QuerySet]
+    detail_context: Callable[[Model], dict] = field(default=lambda obj: {})
+
+    @property
+    def has_active(self) -> bool:
+        return any(f.name == "active" for f in self.model._meta.fields)
+
+    @property
+    def noun(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    @property
+    def list_url(self) -> str:
+        return f"onboarding:{self.name}_list"
+
+    @property
+    def create_url(self) -> str:
+        return f"onboarding:{self.name}_create"
+
+    @property
+    def edit_url(self) -> str:
+        return f"onboarding:{self.name}_edit"
+
+    def perm(self, action: str) -> str:
+        return f"onboarding.{action}_{self.model._meta.model_name}"
+
+
+def _course_detail(course: Course) -> dict:
+    return {
+        "templates": PlanTemplate.objects.filter(items__course=course).order_by("name").distinct()
+    }
+
+
+def _certification_detail(certification: Certification) -> dict:
+    return {"courses": certification.courses.order_by("provider", "title")}
+
+
+def _template_detail(template: PlanTemplate) -> dict:
+    return {
+        "items": template.items.select_related("course__certification").order_by("position", "id")
+    }
+
+
+def _guidance_detail(guidance: Guidance) -> dict:
+    return {"attached_count": guidance.attachments.count()}
+
+
+COURSES = Kind(
+    model=Course,
+    form_class=CourseForm,
+    name="course",
+    plural="Courses",
+    search_fields=("title", "provider", "description", "certification__name"),
+    list_queryset=lambda: Course.objects.select_related("certification"),
+    detail_context=_course_detail,
+)
+CERTIFICATIONS = Kind(
+    model=Certification,
+    form_class=CertificationForm,
+    name="certification",
+    plural="Certifications",
+    search_fields=("name", "issuer", "abbreviation"),
+    list_queryset=lambda: Certification.objects.annotate(course_count=Count("courses")).order_by(
+        "issuer", "name"
+    ),
+    detail_context=_certification_detail,
+)
+ROLE_PROFILES = Kind(
+    model=RoleProfile,
+    form_class=RoleProfileForm,
+    name="roleprofile",
+    plural="Role profiles",
+    search_fields=("name", "expectations"),
+    list_queryset=lambda: RoleProfile.objects.all(),
+)
+PLAN_TEMPLATES = Kind(
+    model=PlanTemplate,
+    form_class=PlanTemplateForm,
+    name="plantemplate",
+    plural="Plan templates",
+    search_fields=("name", "description"),
+    list_queryset=lambda: PlanTemplate.objects.annotate(item_count=Count("items")).order_by("name"),
+    detail_context=_template_detail,
+)
+GUIDANCE = Kind(
+    model=Guidance,
+    form_class=GuidanceForm,
+    name="guidance",
+    plural="Guidance library",
+    search_fields=("title", "body"),
+    list_queryset=lambda: Guidance.objects.all(),
+    detail_context=_guidance_detail,
+)
+KINDS = (COURSES, CERTIFICATIONS, ROLE_PROFILES, PLAN_TEMPLATES, GUIDANCE)
+
+
+def _base_context(request: HttpRequest, kind: Kind) -> dict:
+    user = request.user
+    return {
+        "kind": kind,
+        "kinds": KINDS,
+        "can_add": user.has_perm(kind.perm("add")),
+        "can_change": user.has_perm(kind.perm("change")),
+    }
+
+
+# --- generic read and write views, bound to a Kind in urlpatterns ---------------------------
+
+
+@login_required
+def catalog_list(request: HttpRequest, kind: Kind) -> HttpResponse:
+    queryset = kind.list_queryset()
+    query = request.GET.get("q", "").strip()
+    if query:
+        condition = Q()
+        for name in kind.search_fields:
+            condition |= Q(**{f"{name}__icontains": query})
+        queryset = queryset.filter(condition)
+    show_inactive = kind.has_active and request.GET.get("inactive") == "1"
+    if kind.has_active and not show_inactive:
+        queryset = queryset.filter(active=True)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        **_base_context(request, kind),
+        "page_obj": page,
+        "objects": page.object_list,
+        "query": query,
+        "show_inactive": show_inactive,
+    }
+    return render(request, f"onboarding/catalog/{kind.name}_list.html", context)
+
+
+@login_required
+def catalog_detail(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
+    obj = get_object_or_404(kind.model, pk=pk)
+    context = {**_base_context(request, kind), "object": obj, **kind.detail_context(obj)}
+    return render(request, f"onboarding/catalog/{kind.name}_detail.html", context)
+
+
+def _save_form(request: HttpRequest, kind: Kind, obj: Model | None) -> HttpResponse:
+    form = kind.form_class(request.POST if request.method == "POST" else None, instance=obj)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        verb = "updated" if obj is not None else "added"
+        messages.success(request, f"{kind.noun.capitalize()} “{saved}” {verb}.")
+        return redirect(saved)
+    if request.method == "POST":
+        messages.error(request, "Nothing was saved: correct the errors below.")
+    context = {**_base_context(request, kind), "form": form, "object": obj}
+    return render(request, "onboarding/catalog/form.html", context)
+
+
+def _make_write_views(kind: Kind) -> tuple[Callable, Callable]:
+    """Create and edit views for `kind`, each behind the model's own permission."""
+
+    @login_required
+    @permission_required(kind.perm("add"), raise_exception=True)
+    @require_http_methods(["GET", "POST"])
+    def create(request: HttpRequest) -> HttpResponse:
+        return _save_form(request, kind, None)
+
+    @login_required
+    @permission_required(kind.perm("change"), raise_exception=True)
+    @require_http_methods(["GET", "POST"])
+    def edit(request: HttpRequest, pk: int) -> HttpResponse:
+        return _save_form(request, kind, get_object_or_404(kind.model, pk=pk))
+
+    create.__name__ = f"{kind.name}_create"
+    edit.__name__ = f"{kind.name}_edit"
+    return create, edit
+
+
+# --- plan templates: the template and its items in one form ---------------------------------
+
+
+def _save_template(request: HttpRequest, template: PlanTemplate | None) -> HttpResponse:
+    kind = PLAN_TEMPLATES
+    data = request.POST if request.method == "POST" else None
+    form = PlanTemplateForm(data, instance=template)
+    formset = PlanTemplateItemFormSet(data, instance=template or PlanTemplate(), prefix="items")
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            with transaction.atomic():
+                saved = form.save()
+                formset.instance = saved
+                formset.save()
+            verb = "updated" if template is not None else "added"
+            messages.success(request, f"Plan template “{saved}” {verb}.")
+            return redirect(saved)
+        messages.error(request, "Nothing was saved: correct the errors below.")
+    context = {**_base_context(request, kind), "form": form, "formset": formset, "object": template}
+    return render(request, "onboarding/catalog/plantemplate_form.html", context)
+
+
+@login_required
+@permission_required(PLAN_TEMPLATES.perm("add"), raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def plantemplate_create(request: HttpRequest) -> HttpResponse:
+    return _save_template(request, None)
+
+
+@login_required
+@permission_required(PLAN_TEMPLATES.perm("change"), raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def plantemplate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _save_template(request, get_object_or_404(PlanTemplate, pk=pk))
+
+
+def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
+    return [
+        path(f"catalog/{segment}/", catalog_list, {"kind": kind}, name=f"{kind.name}_list"),
+        path(f"catalog/{segment}/new/", create, name=f"{kind.name}_create"),
+        path(
+            f"catalog/{segment}/<int:pk>/",
+            catalog_detail,
+            {"kind": kind},
+            name=f"{kind.name}_detail",
+        ),
+        path(f"catalog/{segment}/<int:pk>/edit/", edit, name=f"{kind.name}_edit"),
+    ]
+
+
+course_create, course_edit = _make_write_views(COURSES)
+certification_create, certification_edit = _make_write_views(CERTIFICATIONS)
+roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES)
+guidance_create, guidance_edit = _make_write_views(GUIDANCE)
+
+urlpatterns = [
+    *_routes(COURSES, "courses", course_create, course_edit),
+    *_routes(CERTIFICATIONS, "certifications", certification_create, certification_edit),
+    *_routes(ROLE_PROFILES, "role-profiles", roleprofile_create, roleprofile_edit),
+    *_routes(PLAN_TEMPLATES, "plan-templates", plantemplate_create, plantemplate_edit),
+    *_routes(GUIDANCE, "guidance", guidance_create, guidance_edit),
+]
