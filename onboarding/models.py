@@ -496,10 +496,43 @@ class PlanGuidance(models.Model):
         return self.acknowledged_at is not None
 
 
+class DigestDelivery(models.Model):
+    """One reminder digest for one recipient and day: the claim, then the record of sending.
+
+    `send_reminders` inserts this row *before* it sends the email. The unique
+    (recipient, digest_date) constraint lets exactly one of several concurrent
+    processes claim a digest; the others get an IntegrityError and skip it.
+    `sent_at` stays empty while the email is on its way; a failed send deletes
+    the row so that a later run retries.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries"
+    )
+    digest_date = models.DateField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-digest_date", "recipient"]
+        verbose_name = "digest delivery"
+        verbose_name_plural = "digest deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "digest_date"], name="digestdelivery_once_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.recipient} on {self.digest_date}"
+
+
 __all__ = [
     "Assignment",
     "Certification",
     "Course",
+    "DigestDelivery",
     "Guidance",
     "HeldCertification",
     "NewHire",

@@ -1,0 +1,79 @@
+"""The user's own profile: digest on/off, the private calendar feed link, password."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..calendar_feed import calendar_token_regenerate, calendar_token_revoke
+from ..forms.accounts import DigestPreferenceForm
+from ..reminders import absolute_url, digest_preference_set
+
+
+def feed_urls(request: HttpRequest) -> dict[str, str]:
+    """The user's feed as an https link to copy and a webcal:// link that opens a calendar app."""
+    token = request.user.calendar_token
+    if not token:
+        return {}
+    # SITE_URL, like the emails: the address a calendar app keeps should be the canonical one.
+    feed_url = absolute_url(reverse("onboarding:calendar_feed", args=[token]))
+    return {
+        "feed_url": feed_url,
+        "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = DigestPreferenceForm(request.POST, instance=user)
+        if form.is_valid():
+            digest_preference_set(user=user, receives_digest=form.cleaned_data["receives_digest"])
+            if user.receives_digest:
+                messages.success(request, "You will get the reminder digest by email.")
+            else:
+                messages.success(request, "Reminder digests are off. Turn them on here any time.")
+            return redirect("onboarding:profile")
+        messages.error(request, "Your settings were not saved; see below.")
+    else:
+        form = DigestPreferenceForm(instance=user)
+    return render(request, "onboarding/account/profile.html", {"form": form, **feed_urls(request)})
+
+
+@login_required
+@require_POST
+def calendar_regenerate(request: HttpRequest) -> HttpResponse:
+    had_link = bool(request.user.calendar_token)
+    calendar_token_regenerate(user=request.user)
+    if had_link:
+        messages.success(
+            request,
+            "New calendar link made. The old link no longer works: update it in your calendar app.",
+        )
+    else:
+        messages.success(request, "Calendar link made. Add it to your calendar app.")
+    return redirect(reverse("onboarding:profile") + "#calendar")
+
+
+@login_required
+@require_POST
+def calendar_revoke(request: HttpRequest) -> HttpResponse:
+    if request.user.calendar_token:
+        calendar_token_revoke(user=request.user)
+        messages.success(request, "Calendar link turned off. Calendars using it stop updating.")
+    else:
+        messages.info(request, "You had no calendar link to turn off.")
+    return redirect(reverse("onboarding:profile") + "#calendar")
+
+
+urlpatterns = [
+    path("account/", profile, name="profile"),
+    path("account/calendar/regenerate/", calendar_regenerate, name="calendar_regenerate"),
+    path("account/calendar/revoke/", calendar_revoke, name="calendar_revoke"),
+]
