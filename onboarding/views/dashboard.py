@@ -1,14 +1,63 @@
-"""Dashboard home."""
+"""Dashboard home: summary cards, what needs attention, charts and the hires table."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
+
+from .. import stats
+from .hires import hire_table
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "onboarding/home.html", {})
+    today = timezone.localdate()
+    cohorts = stats.cohort_completion(request.user, today)
+    tuition = stats.tuition_by_quarter(request.user, today)
+    context = {
+        "cards": stats.cards(request.user, today),
+        "attention": stats.attention(request.user, today),
+        "cohorts": cohorts,
+        "tuition": tuition,
+        # Read by static/js/charts.js from <script type="application/json"> tags,
+        # which the Content Security Policy allows because they are never executed.
+        "cohort_chart": {
+            "labels": [c["label"] for c in cohorts],
+            "percent": [c["percent"] for c in cohorts],
+            "assignments": [c["total"] for c in cohorts],
+        },
+        "tuition_chart": {
+            "labels": [q["label"] for q in tuition["quarters"]],
+            "employer": [q["employer"] for q in tuition["quarters"]],
+            "hire": [q["hire"] for q in tuition["quarters"]],
+        },
+        "has_cohort_data": any(c["total"] for c in cohorts),
+        "has_tuition_data": any(q["total"] for q in tuition["quarters"]),
+        "plan_needed_days": stats.PLAN_NEEDED_WITHIN_DAYS,
+        "sessions_days": stats.SESSIONS_WITHIN_DAYS,
+        **hire_table(request),
+    }
+    return render(request, "onboarding/home.html", context)
+
+
+# Signing in and out are actions too: say that they happened. The receivers live here
+# because this module is loaded with the URLs, before any sign-in can be handled.
+@receiver(user_logged_in, dispatch_uid="onboarding.signed_in_message")
+def _signed_in_message(sender, request, user, **kwargs) -> None:
+    if request is not None and not request.path.startswith("/admin/"):
+        messages.success(request, f"Signed in as {user}.", fail_silently=True)
+
+
+@receiver(user_logged_out, dispatch_uid="onboarding.signed_out_message")
+def _signed_out_message(sender, request, user, **kwargs) -> None:
+    if request is not None:
+        messages.info(request, "You have signed out.", fail_silently=True)
 
 
 urlpatterns = [

@@ -1,0 +1,118 @@
+"""The hire form used by the create and edit pages.
+
+Validation runs here (field rules, the model's clean and its constraints, such as
+the case-insensitive unique email); the write itself goes through services.
+"""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
+from django import forms
+from django.db.models import Q
+
+from ..models import NewHire, RoleProfile, User
+from ..querysets import can_view_all
+
+FIELDS = [
+    "full_name",
+    "email",
+    "title",
+    "role_profile",
+    "hiring_manager",
+    "start_date",
+    "new_to_product_management",
+    "previous_role",
+    "notes",
+]
+
+
+def hiring_manager_choices(current: User | None = None):
+    """Users who may manage hires (may add one), plus the hire's current manager."""
+    perm = Q(
+        user_permissions__codename="add_newhire",
+        user_permissions__content_type__app_label="onboarding",
+    ) | Q(
+        groups__permissions__codename="add_newhire",
+        groups__permissions__content_type__app_label="onboarding",
+    )
+    allowed = Q(is_active=True) & (Q(is_superuser=True) | perm)
+    if current is not None:
+        allowed |= Q(pk=current.pk)
+    # The permission joins duplicate rows; filter by id so ordering stays simple.
+    ids = User.objects.filter(allowed).values("pk")
+    return User.objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
+
+
+class HireForm(forms.ModelForm):
+    """Create or edit a hire. Only people-ops choose the hiring manager."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = NewHire
+        fields = FIELDS
+        labels = {
+            "full_name": "Full name",
+            "new_to_product_management": "New to product management",
+            "previous_role": "Previous role",
+        }
+        help_texts = {
+            "email": "Work email. Each hire needs their own address.",
+            "role_profile": "Which flavour of the product manager role this hire fills here.",
+            "new_to_product_management": "This is their first product management role; "
+            "their plans get the guidance for people new to the job.",
+        }
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        instance_profile = self.instance.role_profile_id if self.instance.pk else None
+        self.fields["role_profile"].queryset = RoleProfile.objects.filter(
+            Q(active=True) | Q(pk=instance_profile)
+        )
+        self.fields["role_profile"].empty_label = "Not decided yet"
+        if can_view_all(user):
+            current = self.instance.hiring_manager if self.instance.pk else None
+            self.fields["hiring_manager"].queryset = hiring_manager_choices(current)
+            if not self.instance.pk:
+                self.fields["hiring_manager"].initial = user.pk
+        else:
+            # A manager's hires are theirs: the field is not even offered.
+            del self.fields["hiring_manager"]
+        if self.instance.pk and not self.is_bound:
+            self.fields["expected_version"].initial = self.instance.version
+
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Who",
+                Row(
+                    Column("full_name", css_class="col-md-6"), Column("email", css_class="col-md-6")
+                ),
+                Row(
+                    Column("title", css_class="col-md-6"),
+                    Column("previous_role", css_class="col-md-6"),
+                ),
+                "new_to_product_management",
+            ),
+            Fieldset(
+                "Role",
+                Row(
+                    Column("role_profile", css_class="col-md-6"),
+                    Column("start_date", css_class="col-md-6"),
+                ),
+                *(["hiring_manager"] if "hiring_manager" in self.fields else []),
+            ),
+            Field("notes"),
+            "expected_version",
+        )
+
+    def changes(self) -> dict[str, object]:
+        """The service arguments: every editable field on the form."""
+        return {name: self.cleaned_data[name] for name in FIELDS if name in self.fields}

@@ -1,0 +1,97 @@
+"""axe-core scan of every dashboard page: zero WCAG 2.0/2.1 A and AA violations.
+
+To cover another page, append a PageCase to PAGES: its path is built from the
+`world` fixture, `user` names the World attribute to sign in as (None: signed out),
+and `action` may drive the page first (e.g. submit a form to show its errors).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from .conftest import AXE_SCRIPT, IN_CI, PHONE, PageCase, World, screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def submit_empty_hire_form(page) -> None:
+    page.get_by_label("Full name").fill("")
+    page.get_by_role("button", name="Add hire").click()
+    page.wait_for_selector(".invalid-feedback")
+
+
+def open_account_menu(page) -> None:
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.wait_for_selector("#main-nav.show")
+    page.locator(".navbar .dropdown-toggle").click()
+    page.wait_for_selector(".dropdown-menu.show")
+
+
+PAGES: list[PageCase] = [
+    PageCase("login", None, lambda w: reverse("login")),
+    PageCase("home", "owner", lambda w: reverse("onboarding:home")),
+    PageCase("home-account-menu", "owner", lambda w: reverse("onboarding:home"), open_account_menu),
+    PageCase("home-empty", "empty_manager", lambda w: reverse("onboarding:home")),
+    PageCase("home-people-ops", "people_ops", lambda w: reverse("onboarding:home")),
+    PageCase("hire-list", "owner", lambda w: reverse("onboarding:hire_list") + "?sort=name"),
+    PageCase("hire-list-no-match", "owner", lambda w: reverse("onboarding:hire_list") + "?q=zzz"),
+    PageCase("hire-detail", "owner", lambda w: reverse("onboarding:hire_detail", args=[w.hire.pk])),
+    PageCase("hire-create", "owner", lambda w: reverse("onboarding:hire_create")),
+    PageCase(
+        "hire-create-errors",
+        "owner",
+        lambda w: reverse("onboarding:hire_create"),
+        submit_empty_hire_form,
+    ),
+    PageCase("hire-create-people-ops", "people_ops", lambda w: reverse("onboarding:hire_create")),
+    PageCase("hire-edit", "owner", lambda w: reverse("onboarding:hire_edit", args=[w.hire.pk])),
+    PageCase("password-change", "owner", lambda w: reverse("password_change")),
+    PageCase("password-change-done", "owner", lambda w: reverse("password_change_done")),
+]
+
+
+def axe_violations(page) -> list[dict]:
+    if not AXE_SCRIPT.is_file():
+        message = f"axe-core is missing at {AXE_SCRIPT}: run `npm install` in the project."
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        AXE_TAGS,
+    )
+    return result["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    {json.dumps(node['target'])}: {node['failureSummary']}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("case", PAGES, ids=[case.name for case in PAGES])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_it_has_no_wcag_violations(live_server, world: World, axe_context, case, viewport):
+    page = axe_context.new_page()
+    if viewport == "phone":
+        page.set_viewport_size(PHONE)
+    if case.user:
+        sign_in(page, live_server.url, getattr(world, case.user).username)
+    page.goto(live_server.url + case.path(world))
+    page.wait_for_load_state("load")
+    if case.action:
+        case.action(page)
+    violations = axe_violations(page)
+    screenshot(page, f"axe-{case.name}-{viewport}")
+    assert not violations, f"{case.name} ({viewport}):\n{describe(violations)}"

@@ -1,0 +1,375 @@
+"""Dashboard home (cards, needs attention, charts, hires table) and the sign-in pages."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from onboarding import services, stats
+from onboarding.querysets import HEALTH_RULES
+
+from .factories import (
+    AssignmentFactory,
+    NewHireFactory,
+    TrainingPlanFactory,
+)
+
+TODAY = timezone.localdate()
+DAY = datetime.timedelta(days=1)
+PASSWORD = "correct horse battery staple"
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def json_script(body: str, element_id: str):
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', body)
+    assert match, f"no {element_id} data"
+    return json.loads(match.group(1))
+
+
+def month_label(day: datetime.date) -> str:
+    return day.replace(day=1).strftime("%b %Y")
+
+
+@pytest.fixture
+def world(owner, outsider):
+    """The owner's hires in every state, and an outsider's hire that must never count."""
+    on_track = NewHireFactory(hiring_manager=owner, full_name="Olga OnTrack")
+    plan = TrainingPlanFactory(hire=on_track, title="On-track plan")
+    AssignmentFactory(
+        plan=plan,
+        status="scheduled",
+        due_date=TODAY + 10 * DAY,
+        scheduled_for=TODAY + 3 * DAY,
+        tuition_cost=Decimal("1200"),
+        paid_by="employer",
+    )
+    AssignmentFactory(
+        plan=plan,
+        status="completed",
+        completed_on=TODAY - DAY,
+        tuition_cost=Decimal("300"),
+        paid_by="hire",
+    )
+
+    late = NewHireFactory(hiring_manager=owner, full_name="Larry Late")
+    late_plan = TrainingPlanFactory(hire=late, title="Late plan")
+    AssignmentFactory(
+        plan=late_plan,
+        course__title="Overdue course",
+        due_date=TODAY - 4 * DAY,
+        tuition_cost=Decimal("500"),
+        paid_by="employer",
+    )
+    # Waived tuition is not spent; the card ignores it.
+    AssignmentFactory(
+        plan=late_plan,
+        status="waived",
+        due_date=TODAY - 4 * DAY,
+        tuition_cost=Decimal("999"),
+        paid_by="employer",
+    )
+
+    risky = NewHireFactory(hiring_manager=owner, full_name="Rita Risk")
+    AssignmentFactory(
+        plan=TrainingPlanFactory(hire=risky, title="Risky plan"), due_date=TODAY + 5 * DAY
+    )
+
+    NewHireFactory(
+        hiring_manager=owner, full_name="Sam Soon", start_date=TODAY + 7 * DAY
+    )  # no plan
+    NewHireFactory(hiring_manager=owner, full_name="Ned Notyet", start_date=TODAY + 40 * DAY)
+
+    archived = NewHireFactory(hiring_manager=owner, full_name="Archie Archived")
+    AssignmentFactory(plan=TrainingPlanFactory(hire=archived), due_date=TODAY - 9 * DAY)
+    services.hire_archive(actor=owner, hire=archived)
+
+    other = NewHireFactory(hiring_manager=outsider, full_name="Xena Elsewhere")
+    AssignmentFactory(
+        plan=TrainingPlanFactory(hire=other),
+        due_date=TODAY - 9 * DAY,
+        tuition_cost=Decimal("7000"),
+        paid_by="employer",
+    )
+    return {"on_track": on_track, "late": late, "risky": risky}
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def test_it_sends_anonymous_users_to_sign_in(client, db):
+    response = client.get(reverse("onboarding:home"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+@pytest.mark.parametrize("persona", ["owner_client", "people_ops_client", "outsider_client"])
+def test_it_shows_home_to_every_signed_in_persona(request, persona, world):
+    assert request.getfixturevalue(persona).get(reverse("onboarding:home")).status_code == 200
+
+
+def test_it_shows_home_to_a_user_without_hires(client, plain_user):
+    client.force_login(plain_user)
+    body = client.get(reverse("onboarding:home")).content.decode()
+    assert "No hires yet." in body
+    assert "Nothing needs you right now" in body
+
+
+def test_it_invites_a_manager_to_add_the_first_hire(owner_client):
+    body = owner_client.get(reverse("onboarding:home")).content.decode()
+    assert "No hires yet — add your first hire." in body
+    assert reverse("onboarding:hire_create") in body
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def test_it_counts_the_cards_for_the_owners_hires_only(owner_client, world):
+    cards = owner_client.get(reverse("onboarding:home")).context["cards"]
+    assert cards.active_hires == 5
+    assert cards.plans_on_track == 1
+    assert cards.plans_at_risk == 1
+    assert cards.plans_overdue == 1
+    assert cards.overdue_assignments == 1
+    assert cards.sessions_soon == 1
+    # 1200 + 500 employer-paid, due this year; hire-paid, waived and others' are left out.
+    if (TODAY - 4 * DAY).year == TODAY.year and (TODAY + 10 * DAY).year == TODAY.year:
+        assert cards.employer_tuition_this_year == Decimal("1700")
+
+
+def test_it_counts_every_hire_for_people_ops(people_ops_client, world):
+    cards = people_ops_client.get(reverse("onboarding:home")).context["cards"]
+    assert cards.active_hires == 6
+    assert cards.overdue_assignments == 2
+
+
+def test_it_counts_sessions_in_the_next_thirty_days_only(owner, hire):
+    plan = TrainingPlanFactory(hire=hire)
+    for offset in (-1, 0, 30, 31):
+        AssignmentFactory(
+            plan=plan, status="scheduled", scheduled_for=TODAY + offset * DAY, due_date=TODAY
+        )
+    assert stats.cards(owner).sessions_soon == 2
+
+
+# --- needs attention ------------------------------------------------------------------------
+
+
+def test_it_lists_what_needs_attention(owner_client, world):
+    response = owner_client.get(reverse("onboarding:home"))
+    attention = response.context["attention"]
+    assert [a.course.title for a in attention.overdue] == ["Overdue course"]
+    assert [h.full_name for h in attention.hires_without_plan] == ["Sam Soon"]
+    # Every plan carries undiscussed "mileage may vary" guidance from the start.
+    assert {p.title for p in attention.guidance_plans} == {
+        "On-track plan",
+        "Late plan",
+        "Risky plan",
+    }
+    body = response.content.decode()
+    assert reverse("onboarding:plan_create", args=[world["late"].pk]) not in body
+    assert "Sam Soon" in body
+
+
+def test_it_drops_guidance_once_discussed(owner, owner_client, world):
+    plan = world["on_track"].plans.get()
+    for attached in plan.guidance.all():
+        services.plan_guidance_update(actor=owner, plan_guidance=attached, discussed=True)
+    attention = owner_client.get(reverse("onboarding:home")).context["attention"]
+    assert "On-track plan" not in {p.title for p in attention.guidance_plans}
+
+
+def test_it_caps_the_attention_lists_and_gives_the_total(owner, owner_client):
+    for _ in range(stats.ATTENTION_LIMIT + 3):
+        hire = NewHireFactory(hiring_manager=owner)
+        AssignmentFactory(plan=TrainingPlanFactory(hire=hire), due_date=TODAY - DAY)
+    response = owner_client.get(reverse("onboarding:home"))
+    assert len(response.context["attention"].overdue) == stats.ATTENTION_LIMIT
+    assert response.context["cards"].overdue_assignments == stats.ATTENTION_LIMIT + 3
+    assert "All hires with overdue training" in response.content.decode()
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def test_it_charts_completion_by_start_month(owner, owner_client):
+    this_month = TODAY.replace(day=1)
+    hire = NewHireFactory(hiring_manager=owner, start_date=this_month)
+    plan = TrainingPlanFactory(hire=hire)
+    AssignmentFactory(plan=plan, status="completed", completed_on=TODAY)
+    AssignmentFactory(plan=plan, status="waived")
+    AssignmentFactory(plan=plan)
+    AssignmentFactory(plan=plan)
+    old = NewHireFactory(hiring_manager=owner, start_date=this_month - 400 * DAY)
+    AssignmentFactory(plan=TrainingPlanFactory(hire=old), status="completed", completed_on=TODAY)
+
+    response = owner_client.get(reverse("onboarding:home"))
+    cohorts = response.context["cohorts"]
+    assert len(cohorts) == 12
+    assert cohorts[-1]["label"] == month_label(TODAY)
+    assert (cohorts[-1]["total"], cohorts[-1]["done"], cohorts[-1]["percent"]) == (4, 2, 50)
+    assert all(c["percent"] is None for c in cohorts[:-1])
+    data = json_script(response.content.decode(), "cohort-chart-data")
+    assert data["percent"][-1] == 50
+    assert data["labels"][-1] == month_label(TODAY)
+
+
+def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
+    plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
+    last_year_q4 = datetime.date(TODAY.year - 1, 11, 15)
+    this_year_q1 = datetime.date(TODAY.year, 2, 1)
+    AssignmentFactory(plan=plan, due_date=last_year_q4, tuition_cost=100, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=250, paid_by="hire")
+    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=40, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=datetime.date(TODAY.year - 2, 5, 1), tuition_cost=9)
+
+    response = owner_client.get(reverse("onboarding:home"))
+    quarters = {q["label"]: q for q in response.context["tuition"]["quarters"]}
+    assert len(quarters) == 8
+    assert quarters[f"Q4 {TODAY.year - 1}"]["employer"] == 100
+    assert quarters[f"Q1 {TODAY.year}"] == {
+        "label": f"Q1 {TODAY.year}",
+        "employer": 40,
+        "hire": 250,
+        "total": 290,
+    }
+    data = json_script(response.content.decode(), "tuition-chart-data")
+    assert sum(data["employer"]) == 140
+    assert sum(data["hire"]) == 250
+
+
+def test_it_scopes_chart_data_to_the_user(outsider_client, world):
+    response = outsider_client.get(reverse("onboarding:home"))
+    assert sum(q["employer"] for q in response.context["tuition"]["quarters"]) in (0, 7000)
+    assert sum(c["total"] for c in response.context["cohorts"]) <= 1
+
+
+def test_it_gives_every_chart_a_table_and_loads_no_inline_script(owner_client, world):
+    body = owner_client.get(reverse("onboarding:home")).content.decode()
+    assert body.count('<details class="chart-table') == 2
+    assert "vendor/chart.umd.min.js" in body
+    assert "js/charts.js" in body
+    for script in re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", body):
+        assert 'type="application/json"' in script
+    assert " style=" not in body
+    assert not re.search(r"\son[a-z]+=", body)
+
+
+def test_it_says_what_to_do_when_there_is_nothing_to_chart(owner_client):
+    body = owner_client.get(reverse("onboarding:home")).content.decode()
+    assert "nothing to chart yet" in body
+    assert "cohort-chart-data" not in body
+
+
+# --- hires table on the home page -----------------------------------------------------------
+
+
+def test_it_shows_the_hires_table_with_health_rules(owner_client, world):
+    response = owner_client.get(reverse("onboarding:home"))
+    rows = {h.full_name: h for h in response.context["hires"]}
+    assert rows["Larry Late"].health == "overdue"
+    assert rows["Rita Risk"].health == "at_risk"
+    assert rows["Sam Soon"].health == "no_plan"
+    assert "Archie Archived" not in rows
+    body = response.content.decode()
+    for health in ("overdue", "at_risk", "on_track", "no_plan"):
+        assert f'title="{HEALTH_RULES[health]}"' in body
+    assert 'href="/exports/hires.csv?"' in body
+
+
+def test_it_filters_the_home_table(owner_client, world):
+    response = owner_client.get(reverse("onboarding:home"), {"health": "at_risk"})
+    assert [h.full_name for h in response.context["hires"]] == ["Rita Risk"]
+
+
+def make_hires(manager, count: int) -> None:
+    for index in range(count):
+        hire = NewHireFactory(hiring_manager=manager, start_date=TODAY - (index % 300) * DAY)
+        plan = TrainingPlanFactory(hire=hire)
+        AssignmentFactory(plan=plan, status="completed", completed_on=TODAY, tuition_cost=10)
+        AssignmentFactory(plan=plan, due_date=TODAY - DAY, paid_by="hire", tuition_cost=5)
+        AssignmentFactory(plan=plan, status="scheduled", scheduled_for=TODAY + 2 * DAY)
+    NewHireFactory(hiring_manager=manager, start_date=TODAY + 3 * DAY)
+
+
+@pytest.mark.parametrize("persona", ["owner", "people_ops"])
+def test_it_shows_home_in_constant_queries(
+    request, client, owner, persona, django_assert_num_queries
+):
+    client.force_login(request.getfixturevalue(persona))
+    make_hires(owner, 5)
+    small = count_queries(client, reverse("onboarding:home"))
+    make_hires(owner, 55)
+    with django_assert_num_queries(small):
+        response = client.get(reverse("onboarding:home"))
+    assert len(response.context["hires"]) == 50
+
+
+# --- sign in, sign out, password ------------------------------------------------------------
+
+
+def test_it_shows_the_sign_in_page(client, db):
+    body = client.get(reverse("login")).content.decode()
+    assert "Sign in" in body
+    assert 'name="username"' in body
+
+
+def test_it_signs_in_and_says_so(client, owner):
+    response = client.post(
+        reverse("login"), {"username": "owner", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert "Signed in as Olive Owner." in response.content.decode()
+
+
+def test_it_signs_out_and_says_so(owner_client):
+    response = owner_client.post(reverse("logout"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert "You have signed out." in response.content.decode()
+    assert owner_client.get("/").status_code == 302
+
+
+def test_it_requires_sign_in_for_password_change(client, db):
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_changes_the_password(owner_client, owner):
+    response = owner_client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much longer new passphrase",
+            "new_password2": "a much longer new passphrase",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("password_change_done")
+    assert "Password changed" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password("a much longer new passphrase")
+
+
+def test_it_explains_a_rejected_password_change(owner_client, owner):
+    response = owner_client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "short", "new_password2": "short"},
+    )
+    assert response.status_code == 200
+    assert "Your password was not changed" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
