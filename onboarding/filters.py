@@ -59,7 +59,10 @@ class HireFilterSet(ScopedFilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     health = django_filters.ChoiceFilter(
-        choices=HEALTH_CHOICES, method="filter_health", empty_label="Any health"
+        choices=HEALTH_CHOICES,
+        method="filter_health",
+        empty_label="Any health",
+        label="Plan health",
     )
     has_overdue = django_filters.BooleanFilter(
         method="filter_has_overdue",

@@ -14,7 +14,8 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from .models import Assignment, NewHire, PlanGuidance, TrainingPlan, User
+from . import expiry
+from .models import Assignment, HeldCertification, NewHire, PlanGuidance, TrainingPlan, User
 from .querysets import overdue_q
 
 # Hires who start this soon without a plan need one now.
@@ -102,10 +103,13 @@ class Attention:
     hires_without_plan: list[NewHire]
     guidance_plans: list[TrainingPlan]
     guidance_total: int
+    certifications: list[HeldCertification]
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.hires_without_plan or self.guidance_plans)
+        return not (
+            self.overdue or self.hires_without_plan or self.guidance_plans or self.certifications
+        )
 
 
 def attention(
@@ -154,11 +158,20 @@ def attention(
     )
     for plan in guidance_plans:
         plan.undiscussed_count = counts.get(plan.pk, 0)
+    certifications = list(
+        expiry.needing_attention(
+            HeldCertification.objects.visible_to(user).filter(hire__archived_at__isnull=True),
+            today,
+        )
+        .select_related("hire", "certification")
+        .order_by("expires_on", "pk")[:limit]
+    )
     return Attention(
         overdue=overdue_rows,
         hires_without_plan=hires_without_plan,
         guidance_plans=guidance_plans,
         guidance_total=guidance.count(),
+        certifications=certifications,
     )
 
 

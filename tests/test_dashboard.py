@@ -18,6 +18,7 @@ from onboarding.querysets import HEALTH_RULES
 
 from .factories import (
     AssignmentFactory,
+    HeldCertificationFactory,
     NewHireFactory,
     TrainingPlanFactory,
 )
@@ -182,6 +183,33 @@ def test_it_lists_what_needs_attention(owner_client, world):
     body = response.content.decode()
     assert reverse("onboarding:plan_create", args=[world["late"].pk]) not in body
     assert "Sam Soon" in body
+
+
+def test_it_lists_certifications_about_to_expire(owner_client, hire, outsider):
+    today = timezone.localdate()
+    HeldCertificationFactory(
+        hire=hire, certification__name="Soon Cert", expires_on=today + datetime.timedelta(days=89)
+    )
+    HeldCertificationFactory(
+        hire=hire, certification__name="Later Cert", expires_on=today + datetime.timedelta(days=91)
+    )
+    HeldCertificationFactory(
+        hire=NewHireFactory(hiring_manager=outsider),
+        certification__name="Not Mine Cert",
+        expires_on=today + datetime.timedelta(days=10),
+    )
+    body = owner_client.get("/").content.decode()
+    assert "Certifications expiring" in body
+    assert "Soon Cert" in body
+    assert "Expires in 89 days" in body
+    assert "Later Cert" not in body
+    assert "Not Mine Cert" not in body
+
+
+def test_it_links_to_the_calendar_feed_from_the_dashboard(owner_client):
+    body = owner_client.get("/").content.decode()
+    assert 'href="/account/#calendar"' in body
+    assert "Add to calendar" in body
 
 
 def test_it_drops_guidance_once_discussed(owner, owner_client, world):

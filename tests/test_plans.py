@@ -577,6 +577,47 @@ def test_it_records_a_certification_earned_through_the_course(owner_client, plan
     assert plan.hire.certifications.filter(certification=certification).exists()
 
 
+def test_it_records_when_the_certification_expires(owner_client, plan):
+    certification = CertificationFactory()
+    assignment = AssignmentFactory(plan=plan, course=CourseFactory(certification=certification))
+    earned = TODAY() - datetime.timedelta(days=1)
+    expires = earned + datetime.timedelta(days=730)
+    owner_client.post(
+        status_url(assignment),
+        {
+            "status": "completed",
+            "certification_earned_on": earned.isoformat(),
+            "certification_expires_on": expires.isoformat(),
+            "version": assignment.version,
+        },
+        **HTMX,
+    )
+    held = plan.hire.certifications.get(certification=certification)
+    assert held.expires_on == expires
+    assert held.assignment_id == assignment.pk
+
+
+@pytest.mark.parametrize("earned_offset", [None, 1])
+def test_it_refuses_an_expiry_without_earning_or_before_it(owner_client, plan, earned_offset):
+    assignment = AssignmentFactory(
+        plan=plan, course=CourseFactory(certification=CertificationFactory())
+    )
+    data = {
+        "status": "completed",
+        "certification_expires_on": (TODAY() - datetime.timedelta(days=5)).isoformat(),
+        "version": assignment.version,
+    }
+    if earned_offset is not None:
+        data["certification_earned_on"] = (
+            TODAY() - datetime.timedelta(days=earned_offset)
+        ).isoformat()
+    html = owner_client.post(status_url(assignment), data, **HTMX).content.decode()
+    assert "Not saved" in html
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.ASSIGNED
+    assert not plan.hire.certifications.exists()
+
+
 def test_it_offers_the_certification_date_only_for_certification_courses(owner_client, plan):
     plain = AssignmentFactory(plan=plan)
     with_cert = AssignmentFactory(

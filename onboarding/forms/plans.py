@@ -184,6 +184,9 @@ class AssignmentStatusForm(VersionMixin):
     certification_earned_on = forms.DateField(
         required=False, widget=DateInput, label="Certification earned on"
     )
+    certification_expires_on = forms.DateField(
+        required=False, widget=DateInput, label="Certification expires on"
+    )
     reason = forms.CharField(required=False, max_length=500, label="Reason for waiving", strip=True)
 
     def clean_completed_on(self) -> datetime.date | None:
@@ -202,6 +205,15 @@ class AssignmentStatusForm(VersionMixin):
         data = super().clean()
         if data.get("status") == Assignment.Status.WAIVED and not data.get("reason"):
             self.add_error("reason", "Say why the course is waived.")
+        earned, expires = data.get("certification_earned_on"), data.get("certification_expires_on")
+        if expires and not earned:
+            self.add_error(
+                "certification_expires_on", "Give the date the certification was earned too."
+            )
+        elif expires and earned and expires < earned:
+            self.add_error(
+                "certification_expires_on", "A certification cannot expire before it was earned."
+            )
         return data
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 
+from .. import expiry
 from ..filters import HEALTH_CHOICES
 from ..querysets import HEALTH_RULES
 
@@ -26,7 +26,6 @@ HEALTH_CLASSES = {
     "complete": "text-bg-primary",
     "no_plan": "text-bg-secondary",
 }
-EXPIRY_WARNING_DAYS = 90
 
 
 @register.filter
@@ -119,16 +118,7 @@ def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
 @register.filter
 def expiry_text(expires_on: datetime.date | None, today: datetime.date | None = None) -> str:
     """'expired', 'expires in N days' (within 90 days), or '' for later or never."""
-    if expires_on is None:
-        return ""
-    days = (expires_on - (today or timezone.localdate())).days
-    if days < 0:
-        return "expired"
-    if days == 0:
-        return "expires today"
-    if days <= EXPIRY_WARNING_DAYS:
-        return f"expires in {days} day{'s' if days != 1 else ''}"
-    return ""
+    return expiry.expiry_label(expires_on, today)
 
 
 @register.filter

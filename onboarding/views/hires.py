@@ -59,9 +59,6 @@ def hire_table(request: HttpRequest, per_page: int = PER_PAGE) -> dict:
     hire_filter = HireFilterSet(
         request.GET, queryset=NewHire.objects.visible_to(request.user), request=request
     )
-    # The health filter works through a method, so django-filter cannot name it.
-    if "health" in hire_filter.form.fields:
-        hire_filter.form.fields["health"].label = "Plan health"
     filtered = hire_filter.qs
     # The id is the tie-breaker so pages never overlap or skip rows.
     ordering = list(filtered.query.order_by) or list(NewHire._meta.ordering)

@@ -411,6 +411,9 @@ def assignment_status(request: HttpRequest, pk: int) -> HttpResponse:
                 certification_earned_on=(
                     data["certification_earned_on"] if assignment.course.certification_id else None
                 ),
+                certification_expires_on=(
+                    data["certification_expires_on"] if assignment.course.certification_id else None
+                ),
                 reason=data["reason"],
                 expected_version=data["version"],
             )
