@@ -6,9 +6,11 @@ import datetime
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.forms import CheckboxInput
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +20,7 @@ from onboarding.models import (
     Assignment,
     Certification,
     Course,
+    DigestDelivery,
     Guidance,
     HeldCertification,
     NewHire,
@@ -776,6 +779,139 @@ def test_it_lists_in_a_constant_number_of_queries(
     with CaptureQueriesContext(connection) as small:
         assert client.get(page).status_code == 200
     make_hires(27, manager)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(page)
+    assert len(response.context["cl"].result_list) >= 30
+
+
+# --- digest deliveries ---------------------------------------------------------------------
+
+
+def grant(user: User, *codenames: str) -> None:
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="onboarding", codename__in=codenames)
+    )
+
+
+def digest(recipient: User, days_ago: int = 0, **fields: object) -> DigestDelivery:
+    day = today() - datetime.timedelta(days=days_ago)
+    return DigestDelivery.objects.create(recipient=recipient, digest_date=day, **fields)
+
+
+@pytest.fixture
+def digests(owner, outsider):
+    """One digest sent to the owner today, one to the outsider yesterday."""
+    return {
+        "own": digest(owner, sent_at=timezone.now(), item_count=3),
+        "other": digest(outsider, days_ago=1, item_count=1),
+    }
+
+
+def test_it_shows_people_ops_every_digest_delivery(people_ops_client, people_ops, digests):
+    grant(people_ops, "view_digestdelivery")
+    response = people_ops_client.get(url("digestdelivery", "changelist"))
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert {d.pk for d in cl.result_list} == {digests["own"].pk, digests["other"].pk}
+    assert tuple(cl.list_display) == (
+        "recipient",
+        "digest_date",
+        "claimed_at",
+        "sent_at",
+        "item_count",
+    )
+    assert (
+        people_ops_client.get(url("digestdelivery", "change", digests["other"].pk)).status_code
+        == 200
+    )
+
+
+def test_it_shows_a_manager_only_their_own_digests(owner_client, owner, digests):
+    grant(owner, "view_digestdelivery")
+    response = owner_client.get(url("digestdelivery", "changelist"))
+    assert [d.pk for d in response.context["cl"].result_list] == [digests["own"].pk]
+    assert "outsider" not in response.content.decode()
+    response = owner_client.get(url("digestdelivery", "changelist"), {"q": "outsider"})
+    assert list(response.context["cl"].result_list) == []
+    response = owner_client.get(url("digestdelivery", "change", digests["own"].pk))
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    response = owner_client.get(url("digestdelivery", "change", digests["other"].pk))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_it_refuses_digest_deliveries_without_the_view_permission(owner_client, digests):
+    assert owner_client.get(url("digestdelivery", "changelist")).status_code == 403
+    assert owner_client.get(url("digestdelivery", "change", digests["own"].pk)).status_code == 403
+
+
+def test_it_never_adds_or_changes_a_digest_delivery(superuser_client, digests):
+    assert superuser_client.get(url("digestdelivery", "add")).status_code == 403
+    own = digests["own"]
+    response = superuser_client.post(
+        url("digestdelivery", "change", own.pk),
+        {"recipient": own.recipient_id, "digest_date": str(own.digest_date), "item_count": 99},
+    )
+    assert response.status_code == 403
+    own.refresh_from_db()
+    assert own.item_count == 3
+
+
+def test_it_lets_only_a_superuser_delete_a_digest_delivery(
+    people_ops_client, people_ops, superuser, digests
+):
+    other = digests["other"]
+    grant(people_ops, "view_digestdelivery", "delete_digestdelivery")
+    # Its own client: `people_ops_client` and `superuser_client` are the same `client`.
+    superuser_client = Client()
+    superuser_client.force_login(superuser)
+    response = people_ops_client.get(url("digestdelivery", "changelist"))
+    assert "delete_selected" not in response.content.decode()
+    assert people_ops_client.get(url("digestdelivery", "delete", other.pk)).status_code == 403
+    assert (
+        people_ops_client.post(
+            url("digestdelivery", "delete", other.pk), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert DigestDelivery.objects.filter(pk=other.pk).exists()
+    assert superuser_client.get(url("digestdelivery", "delete", other.pk)).status_code == 200
+    response = superuser_client.post(url("digestdelivery", "delete", other.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not DigestDelivery.objects.filter(pk=other.pk).exists()
+
+
+def test_it_searches_and_filters_digest_deliveries(people_ops_client, people_ops, digests):
+    grant(people_ops, "view_digestdelivery")
+    page = url("digestdelivery", "changelist")
+    response = people_ops_client.get(page, {"q": "outsider"})
+    assert [d.pk for d in response.context["cl"].result_list] == [digests["other"].pk]
+    tomorrow = today() + datetime.timedelta(days=1)
+    response = people_ops_client.get(
+        page, {"digest_date__gte": str(today()), "digest_date__lt": str(tomorrow)}
+    )
+    assert [d.pk for d in response.context["cl"].result_list] == [digests["own"].pk]
+
+
+@pytest.mark.parametrize("persona", ["people_ops", "owner"])
+def test_it_lists_digest_deliveries_in_a_constant_number_of_queries(
+    request, client, django_assert_num_queries, owner, persona
+):
+    user = request.getfixturevalue(persona)
+    grant(user, "view_digestdelivery")
+    client.force_login(user)
+
+    def make_digests(count: int, start: int) -> None:
+        for days_ago in range(start, start + count):
+            digest(owner, days_ago=days_ago)
+            digest(UserFactory(), days_ago=days_ago)
+
+    make_digests(3, 0)
+    page = url("digestdelivery", "changelist")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(page).status_code == 200
+    make_digests(27, 3)
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(page)
     assert len(response.context["cl"].result_list) >= 30

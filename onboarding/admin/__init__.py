@@ -1,0 +1,16 @@
+"""The Django admin: a workspace people-ops can use all day.
+
+One module per concern; importing them registers their admins. The rules the
+whole package follows (scoping, rules from querysets.py, writes through
+services.py) are written down in `scoping`.
+"""
+
+from django.contrib import admin
+
+from . import catalog, hires, plans, users
+
+admin.site.site_header = "Onboarding tracker"
+admin.site.site_title = "Onboarding tracker admin"
+admin.site.index_title = "People-ops workspace"
+
+__all__ = ["catalog", "hires", "plans", "users"]

@@ -1,0 +1,120 @@
+"""The catalog: role profiles, certifications, courses, plan templates and guidance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from .. import catalog
+from ..models import (
+    Certification,
+    Course,
+    Guidance,
+    PlanTemplate,
+    PlanTemplateItem,
+    RoleProfile,
+)
+from .scoping import ScopedAdmin, is_admin_view
+
+
+@admin.register(RoleProfile)
+class RoleProfileAdmin(ScopedAdmin):
+    list_display = ("name", "archetype", "active")
+    list_filter = ("archetype", "active")
+    search_fields = ("name", "expectations")
+    ordering = ("name",)
+
+
+@admin.register(Certification)
+class CertificationAdmin(ScopedAdmin):
+    list_display = ("name", "abbreviation", "issuer", "framework_bound")
+    list_filter = ("framework_bound", "issuer")
+    search_fields = ("name", "abbreviation", "issuer")
+    ordering = ("issuer", "name")
+
+
+@admin.register(Course)
+class CourseAdmin(ScopedAdmin):
+    list_display = (
+        "title",
+        "provider",
+        "delivery",
+        "duration_hours",
+        "tuition",
+        "currency",
+        "certification",
+        "active",
+    )
+    list_filter = ("active", "delivery", "provider", "certification__framework_bound")
+    search_fields = ("title", "provider", "certification__name", "certification__abbreviation")
+    autocomplete_fields = ("certification",)
+    list_select_related = ("certification",)
+    ordering = ("provider", "title")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class PlanTemplateItemInline(admin.TabularInline):
+    model = PlanTemplateItem
+    fields = ("course", "due_offset_days", "position")
+    autocomplete_fields = ("course",)
+    extra = 0
+    ordering = ("position", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("course")
+
+
+@admin.register(PlanTemplate)
+class PlanTemplateAdmin(ScopedAdmin):
+    list_display = ("name", "course_count", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "description")
+    ordering = ("name",)
+    inlines = (PlanTemplateItemInline,)
+    list_select_related = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if is_admin_view(request, PlanTemplate, "changelist"):
+            queryset = queryset.annotate(course_count=Count("items"))
+        return queryset
+
+    @admin.display(description="courses", ordering="course_count")
+    def course_count(self, obj: PlanTemplate) -> int:
+        return obj.course_count
+
+
+class GuidanceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Guidance
+        fields = ("title", "slug", "rule", "position", "active", "body")
+
+
+@admin.register(Guidance)
+class GuidanceAdmin(ScopedAdmin):
+    form = GuidanceAdminForm
+    list_display = ("title", "slug", "rule", "position", "active", "updated_at")
+    list_filter = ("rule", "active")
+    search_fields = ("title", "slug", "body")
+    ordering = ("position", "title")
+    readonly_fields = ("updated_at",)
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Guidance | None = None):
+        return {} if obj else {"slug": ("title",)}
+
+    def get_form(self, request: HttpRequest, obj: Guidance | None = None, **kwargs: Any):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.rule == Guidance.Rule.ALWAYS and "rule" in form.base_fields:
+            # Disabled rather than read-only: a disabled field stays in the form,
+            # so full_clean still validates the "always stays active" constraint
+            # (a read-only field would be excluded and the database would raise).
+            form.base_fields["rule"].disabled = True
+            form.base_fields["rule"].help_text = "Every plan carries this guidance."
+        if obj is not None and obj.slug == catalog.MILEAGE_SLUG and "slug" in form.base_fields:
+            form.base_fields["slug"].disabled = True
+        return form
