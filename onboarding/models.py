@@ -26,6 +26,14 @@ from .querysets import (
 )
 
 MAX_DUE_OFFSET_DAYS = 730
+# Dates people type are kept within a range where date arithmetic (due dates from
+# offsets, calendar windows) cannot overflow and a typo like 0202 is caught.
+EARLIEST_DATE = datetime.date(1990, 1, 1)
+LATEST_DATE = datetime.date(2100, 12, 31)
+sensible_date = [
+    MinValueValidator(EARLIEST_DATE, "Use a date in 1990 or later."),
+    MaxValueValidator(LATEST_DATE, "Use a date no later than 2100."),
+]
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as USD.")
 
 
@@ -87,7 +95,7 @@ class NewHire(models.Model):
     hiring_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_hires"
     )
-    start_date = models.DateField()
+    start_date = models.DateField(validators=sensible_date)
     new_to_product_management = models.BooleanField(
         default=False, help_text="First product management role."
     )
@@ -159,8 +167,8 @@ class HeldCertification(models.Model):
 
     hire = models.ForeignKey(NewHire, on_delete=models.CASCADE, related_name="certifications")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
-    earned_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
+    earned_on = models.DateField(validators=sensible_date)
+    expires_on = models.DateField(null=True, blank=True, validators=sensible_date)
     assignment = models.ForeignKey(
         "Assignment",
         on_delete=models.SET_NULL,
@@ -310,7 +318,7 @@ class TrainingPlan(models.Model):
     template = models.ForeignKey(
         PlanTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="plans"
     )
-    target_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, validators=sensible_date)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -345,15 +353,17 @@ class Assignment(models.Model):
 
     plan = models.ForeignKey(TrainingPlan, on_delete=models.CASCADE, related_name="assignments")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assignments")
-    due_date = models.DateField()
-    scheduled_for = models.DateField(null=True, blank=True, help_text="Session date, if booked.")
+    due_date = models.DateField(validators=sensible_date)
+    scheduled_for = models.DateField(
+        null=True, blank=True, validators=sensible_date, help_text="Session date, if booked."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ASSIGNED)
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, validators=sensible_date)
     tuition_cost = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     paid_by = models.CharField(max_length=20, choices=PaidBy.choices, default=PaidBy.EMPLOYER)
-    certification_earned_on = models.DateField(null=True, blank=True)
+    certification_earned_on = models.DateField(null=True, blank=True, validators=sensible_date)
     notes = models.TextField(blank=True, help_text="Also holds the reason when waived.")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

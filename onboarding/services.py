@@ -232,6 +232,14 @@ def plan_create(
                     position=position,
                 )
             )
+        for assignment in assignments:
+            try:
+                assignment.clean_fields(exclude=["plan"])
+            except ValidationError as error:
+                # bulk_create skips model validation, so due dates are checked here.
+                raise ValidationError(
+                    f"{assignment.course.title}: {' '.join(error.messages)}"
+                ) from None
         bulk_create_with_history(assignments, Assignment, default_user=actor)
         if plan.target_date is None and assignments:
             plan.target_date = max(a.due_date for a in assignments)
