@@ -1,0 +1,555 @@
+"""CSV exports: hires, assignments and tuition — streamed, formula-safe, Excel-friendly.
+
+Every export is built from the same three pieces, whoever asks for it (the
+dashboard's "Export CSV" buttons, the admin's "Export selected as CSV" action,
+`manage.py export_csv`):
+
+1. the rows: the list's own FilterSet over `visible_to(user)` (so the file holds
+   exactly the rows the page shows), then one `values_list()` query whose
+   per-hire figures are computed in SQL with the definitions in querysets.py;
+2. `safe_cell()`: the one function that neutralises spreadsheet formulas;
+3. `iter_csv()`: UTF-8 with a byte-order mark, a header row, ISO dates, rows
+   written through csv.writer in batches of BATCH_ROWS — one query, flat memory.
+
+Column sets (stable: scripts and the cohort import rely on these names) are
+listed with their meaning in COLUMN_HELP and shown under each list page:
+hires.csv one row per hire (the first nine columns are the cohort import's, so
+the file imports as it is), assignments.csv one row per assignment (the flat
+join), tuition.csv spend by quarter, manager, payer and currency.
+
+Tuition rule: an assignment's spend is its tuition_cost and falls in the
+calendar quarter of its due_date (TuitionFilterSet's `year` refers to the same
+date). Waived assignments are not spent and are left out; currencies are never
+summed together, each has its own rows.
+
+Values: text as stored (status, paid_by and health are their codes, such as
+"in_progress"), dates ISO 8601, money with two decimals and a separate currency
+column, yes/no for flags, an empty cell for nothing.
+
+Public API
+    safe_cell(value)                  the formula guard, for any CSV writer
+    restore_cell(text)                its inverse, for reading our own files back (import)
+    filterset_for(name, data, request=)   the list's FilterSet over visible_to(request.user)
+    filtered_rows(name, data, request=)   the rows of an export as the list filters them;
+                                      raises ExportFilterError (message for a 400)
+    export_rows(name, queryset, sort=)    the values_list() query of an export
+    iter_csv(name, rows)              the file as an iterator of bytes
+    stream_response(name, rows)       StreamingHttpResponse named <name>-YYYY-MM-DD.csv
+    export_response(name, queryset)   the admin action: the rows of an already scoped
+                                      NewHire queryset ("hires") or Assignment queryset
+                                      ("assignments", "tuition")
+    write_csv(name, rows, fileobj)    the same bytes into a binary file (export_csv)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+from typing import IO, Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    ExtractQuarter,
+    ExtractYear,
+    TruncDate,
+)
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from .filters import AssignmentFilterSet, HireFilterSet, TuitionFilterSet
+from .models import Assignment, HeldCertification, NewHire, PlanGuidance
+from .querysets import overdue_q
+
+BATCH_ROWS = 2000
+BOM = "\ufeff"
+CENT = Decimal("0.01")
+
+# OWASP "CSV injection": a cell starting with one of these is read as a formula
+# (or a formula continued on a new line) by Excel, LibreOffice and Sheets.
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as it goes into csv.writer: text is formula-safe, numbers and dates stay.
+
+    Text starting with = + - @ tab, CR or LF gets a leading apostrophe, which
+    spreadsheets show as plain text. Numbers (int, float, Decimal) are returned
+    unchanged so they stay numbers; dates become ISO 8601; None an empty cell;
+    booleans yes/no. Anything else is treated as text.
+    """
+    if type(value) is str:  # the common case first: most cells are plain text
+        return "'" + value if value[:1] in FORMULA_STARTS else value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, datetime.date):  # datetime is a date too
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+# Cell types that csv.writer already writes exactly as safe_cell() would: numbers as
+# they are, a date as str(date) == date.isoformat(), None as an empty cell.
+# (Not bool, not datetime: safe_cell() writes those differently.)
+_AS_IS = frozenset({int, float, Decimal, datetime.date, type(None)})
+_TEXT = frozenset({str, type(None)})
+# A formula start right after a NUL, in strings joined with (and led by) NUL: a cell
+# starting with one. A NUL inside a string can only raise a false alarm, which
+# costs time, never safety. (A literal first character lets `re` skip ahead fast.)
+_ANY_FORMULA_START = re.compile("\x00[" + re.escape("".join(sorted(FORMULA_STARTS))) + "]")
+
+
+def safe_rows(rows: Sequence[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """safe_cell() over every cell of a batch of rows, written column by column.
+
+    The result is what `[safe_cell(v) for v in row]` gives for each row, as
+    csv.writer writes it; but a column in which no cell needs changing (nearly
+    all of them: no text starting with a formula character, or only numbers and
+    dates) is checked in one pass in C and left alone, instead of costing one
+    Python call per cell. That is most of the export's speed.
+    """
+    if not rows or len({len(row) for row in rows}) != 1:
+        return [[safe_cell(value) for value in row] for row in rows]
+    columns = list(zip(*rows, strict=True))
+    changed = False
+    for index, column in enumerate(columns):
+        kinds = set(map(type, column))
+        if kinds <= _AS_IS:
+            continue
+        if kinds <= _TEXT:
+            joined = "\x00" + "\x00".join(filter(None, column))
+            if not _ANY_FORMULA_START.search(joined):
+                continue
+        columns[index] = list(map(safe_cell, column))
+        changed = True
+    return zip(*columns, strict=True) if changed else rows
+
+
+def restore_cell(text: str) -> str:
+    """The inverse of safe_cell() for text read back from one of our files (import)."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+class ExportFilterError(ValueError):
+    """The query string does not describe a valid filter; the message says why."""
+
+
+class JoinedLabels(Subquery):
+    """The single `label` column of a correlated queryset, sorted and joined with "; ".
+
+    One scalar subquery per row inside the export's single query, so the export
+    never runs a query per hire. SQLite (before 3.44) has no ORDER BY inside
+    GROUP_CONCAT: it concatenates in the order of an ordered, LIMITed derived
+    table (the LIMIT keeps Django from dropping the ORDER BY); PostgreSQL sorts
+    inside STRING_AGG.
+    """
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        inner, params = super().as_sql(compiler, connection, **extra_context)
+        # `inner` is SQL compiled by Django with its values in `params`: nothing from users.
+        if connection.vendor == "postgresql":
+            sql = f"(SELECT STRING_AGG(label, '; ' ORDER BY label) FROM {inner} AS joined)"  # noqa: S608
+        else:
+            sql = f"(SELECT GROUP_CONCAT(label, '; ') FROM {inner} AS joined)"  # noqa: S608
+        return sql, params
+
+
+def certifications_held() -> JoinedLabels:
+    labels = (
+        HeldCertification.objects.filter(hire=OuterRef("pk"))
+        .annotate(label=F("certification__name"))
+        .order_by("label")
+        .values("label")
+    )
+    return JoinedLabels(labels[:1000])
+
+
+class Cents(Coalesce):
+    """A money sum, 0.00 when empty, always with two decimals.
+
+    SQLite hands back sums as floats or integers and Django only quantizes plain
+    columns, so "1500" would come out where PostgreSQL says "1500.00".
+    """
+
+    output_field = DecimalField(max_digits=14, decimal_places=2)
+
+    def __init__(self, expression: Any):
+        super().__init__(expression, Value(Decimal("0.00")))
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), self._quantize]
+
+    @staticmethod
+    def _quantize(value, expression, connection):
+        return None if value is None else Decimal(value).quantize(CENT)
+
+
+class IsoDate(Func):
+    """A date as ISO 8601 text, written by the database: YYYY-MM-DD.
+
+    An export only prints its dates, so turning each into a Python date (and
+    back into text) would be wasted work on every row. SQLite stores dates as ISO
+    text already; PostgreSQL formats them explicitly, whatever its DateStyle.
+    """
+
+    output_field = CharField()
+    template = "CAST(%(expressions)s AS TEXT)"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="TO_CHAR(%(expressions)s, 'YYYY-MM-DD')", **extra_context
+        )
+
+
+def yes_no(condition: Q | Exists) -> Case:
+    return Case(When(condition, then=Value("yes")), default=Value("no"), output_field=CharField())
+
+
+def _hire_columns() -> list[tuple[str, Any]]:
+    # Built per call: overdue_q() reads today's date.
+    return [
+        ("full_name", "full_name"),
+        ("email", "email"),
+        ("title", "title"),
+        ("role_profile", "role_profile__name"),
+        ("hiring_manager", "hiring_manager__username"),
+        ("start_date", IsoDate("start_date")),
+        ("new_to_product_management", yes_no(Q(new_to_product_management=True))),
+        ("previous_role", "previous_role"),
+        ("notes", "notes"),
+        ("plan_count", "plan_count"),
+        ("assignments_total", "total_count"),
+        ("assignments_completed", "completed_count"),
+        ("assignments_overdue", "overdue_count"),
+        ("percent_complete", "percent_complete"),
+        ("health", "health"),
+        ("certifications_held", certifications_held()),
+        ("archived_on", IsoDate(TruncDate("archived_at"))),
+    ]
+
+
+def _assignment_columns() -> list[tuple[str, Any]]:
+    # One uncorrelated subquery, evaluated once (SQLite keeps its result as an
+    # index, PostgreSQL as a hash), instead of an EXISTS probe for every row.
+    undiscussed = PlanGuidance.objects.filter(acknowledged_at=None).values("plan_id")
+    return [
+        ("hire", "plan__hire__full_name"),
+        ("email", "plan__hire__email"),
+        ("hiring_manager", "plan__hire__hiring_manager__username"),
+        ("role_profile", "plan__hire__role_profile__name"),
+        ("plan", "plan__title"),
+        ("course", "course__title"),
+        ("provider", "course__provider"),
+        ("certification", "course__certification__name"),
+        ("status", "status"),
+        ("due_date", IsoDate("due_date")),
+        ("scheduled_for", IsoDate("scheduled_for")),
+        ("completed_on", IsoDate("completed_on")),
+        ("overdue", yes_no(overdue_q())),
+        ("tuition_cost", "tuition_cost"),
+        ("currency", "course__currency"),
+        ("paid_by", "paid_by"),
+        ("certification_earned_on", IsoDate("certification_earned_on")),
+        ("guidance_discussed", yes_no(~Q(plan_id__in=undiscussed))),
+    ]
+
+
+TUITION_HEADER = [
+    "quarter",
+    "hiring_manager",
+    "paid_by",
+    "currency",
+    "assignments",
+    "tuition_total",
+]
+# ?sort= on the tuition page and export; each ends with the full default order so
+# rows never swap places between two downloads.
+TUITION_DEFAULT_ORDER = ("quarter", "hiring_manager", "paid_by", "currency")
+TUITION_SORTS = {
+    "quarter": ("quarter",),
+    "-quarter": ("-quarter",),
+    "manager": ("hiring_manager",),
+    "-manager": ("-hiring_manager",),
+    "payer": ("paid_by",),
+    "-payer": ("-paid_by",),
+    "total": ("tuition_total",),
+    "-total": ("-tuition_total",),
+}
+
+
+# The column sets, documented for people (shown under the list pages' "Export CSV").
+COLUMN_HELP: dict[str, dict[str, str]] = {
+    "hires": {
+        "full_name": "The hire's full name.",
+        "email": "Email address.",
+        "title": "Job title.",
+        "role_profile": "Name of the role profile, empty if none.",
+        "hiring_manager": "Username of the hiring manager.",
+        "start_date": "Start date, YYYY-MM-DD.",
+        "new_to_product_management": "yes or no.",
+        "previous_role": "Previous role.",
+        "notes": "Notes.",
+        "plan_count": "Number of training plans.",
+        "assignments_total": "Assignments in all plans.",
+        "assignments_completed": "Completed assignments.",
+        "assignments_overdue": "Assignments past their due date and not completed or waived.",
+        "percent_complete": "Completed share of the assignments that count (waived do not), 0-100.",
+        "health": "overdue, at_risk, on_track, complete or no_plan (rules as on the dashboard).",
+        "certifications_held": "Certification names, alphabetical, separated by '; '.",
+        "archived_on": "Date the hire was archived, empty while active.",
+    },
+    "assignments": {
+        "hire": "The hire's full name.",
+        "email": "The hire's email address.",
+        "hiring_manager": "Username of the hiring manager.",
+        "role_profile": "The hire's role profile.",
+        "plan": "Title of the training plan.",
+        "course": "Course title.",
+        "provider": "Course provider.",
+        "certification": "Certification the course leads to, if any.",
+        "status": "assigned, scheduled, in_progress, completed or waived.",
+        "due_date": "Due date, YYYY-MM-DD.",
+        "scheduled_for": "Session date, if booked.",
+        "completed_on": "Completion date, if completed.",
+        "overdue": "yes when past due and neither completed nor waived.",
+        "tuition_cost": "Tuition, two decimals; empty if unknown.",
+        "currency": "ISO 4217 code of the tuition.",
+        "paid_by": "employer, hire or free.",
+        "certification_earned_on": "Date the certification was earned, if recorded.",
+        "guidance_discussed": "yes when every guidance note on the plan was discussed.",
+    },
+    "tuition": {
+        "quarter": "Calendar quarter of the assignments' due date, such as 2025-Q3.",
+        "hiring_manager": "Username of the hiring manager.",
+        "paid_by": "employer, hire or free.",
+        "currency": "Currency; amounts in different currencies are never added up.",
+        "assignments": "Number of assignments (waived ones are left out).",
+        "tuition_total": "Sum of their tuition, two decimals.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    name: str
+    model: type
+    filterset_class: type
+    default_order: tuple[str, ...]
+
+    @property
+    def header(self) -> list[str]:
+        if self.name == "tuition":
+            return list(TUITION_HEADER)
+        columns = _hire_columns() if self.name == "hires" else _assignment_columns()
+        return [header for header, _ in columns]
+
+
+EXPORTS: dict[str, ExportSpec] = {
+    "hires": ExportSpec("hires", NewHire, HireFilterSet, ("-start_date", "full_name")),
+    "assignments": ExportSpec("assignments", Assignment, AssignmentFilterSet, ("due_date",)),
+    "tuition": ExportSpec("tuition", Assignment, TuitionFilterSet, TUITION_DEFAULT_ORDER),
+}
+EXPORT_NAMES = tuple(EXPORTS)
+
+
+def _spec(name: str) -> ExportSpec:
+    try:
+        return EXPORTS[name]
+    except KeyError:
+        raise ValueError(f"Unknown export {name!r}; choose one of {', '.join(EXPORTS)}.") from None
+
+
+def filterset_for(name: str, data: Mapping | None, *, request) -> Any:
+    """The list's FilterSet over the rows `request.user` may see (shared with the pages)."""
+    spec = _spec(name)
+    filterset = spec.filterset_class(
+        data, queryset=spec.model.objects.visible_to(request.user), request=request
+    )
+    if name == "tuition":
+        # Tuition rows are groups, not assignments: they sort by TUITION_SORTS instead.
+        filterset.filters.pop("sort", None)
+    return filterset
+
+
+def describe_errors(errors: Mapping[str, list[str]]) -> str:
+    parts = []
+    for field, messages in errors.items():
+        parts.append(f"{field}: {' '.join(str(m) for m in messages)}")
+    return "Invalid filter — " + "; ".join(parts)
+
+
+def filtered_queryset(name: str, data: Mapping | None, *, request) -> QuerySet:
+    """The rows behind an export, as the list page filters them. Raises ExportFilterError."""
+    filterset = filterset_for(name, data, request=request)
+    if not filterset.is_valid():
+        raise ExportFilterError(describe_errors(filterset.errors))
+    return filterset.qs
+
+
+def tuition_sort(data: Mapping | None) -> str:
+    """The tuition ?sort= (default: by quarter); raises ExportFilterError."""
+    sort = (data or {}).get("sort") or "quarter"
+    _check_tuition_sort(sort)
+    return sort
+
+
+def _check_tuition_sort(sort: str) -> None:
+    if sort not in TUITION_SORTS:
+        raise ExportFilterError(f"Invalid filter — sort: choose one of {', '.join(TUITION_SORTS)}.")
+
+
+def filtered_rows(name: str, data: Mapping | None, *, request) -> QuerySet:
+    """filtered_queryset() turned into the export's rows (values_list)."""
+    sort = tuition_sort(data) if name == "tuition" else None
+    return export_rows(name, filtered_queryset(name, data, request=request), sort=sort)
+
+
+def ordered(name: str, queryset: QuerySet) -> QuerySet:
+    """The FilterSet's ?sort= if any, else the export's default; the key last keeps it stable."""
+    return queryset.order_by(*(queryset.query.order_by or _spec(name).default_order), "pk")
+
+
+def export_rows(name: str, queryset: QuerySet, *, sort: str | None = None) -> QuerySet:
+    """The one query behind an export: a values_list() in the file's column order."""
+    _spec(name)  # an unknown name fails here, with the list of names
+    if name == "tuition":
+        return tuition_rows(queryset, sort or "quarter")
+    if name == "hires":
+        columns = _hire_columns()
+        queryset = ordered(name, queryset).with_progress()
+    else:
+        columns = _assignment_columns()
+        queryset = ordered(name, queryset)
+    # Expressions are selected under an alias; plain lookups as they are.
+    aliases = {f"x_{header}": value for header, value in columns if not isinstance(value, str)}
+    fields = [value if isinstance(value, str) else f"x_{header}" for header, value in columns]
+    return queryset.annotate(**aliases).values_list(*fields)
+
+
+def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = False) -> QuerySet:
+    """Assignments grouped into spend rows (see the rule in the module docstring)."""
+    _check_tuition_sort(sort)
+    quarter = Concat(
+        Cast(ExtractYear("due_date"), CharField()),
+        Value("-Q"),
+        Cast(ExtractQuarter("due_date"), CharField()),
+        output_field=CharField(),
+    )
+    grouped = (
+        queryset.exclude(status=Assignment.Status.WAIVED)
+        .order_by()  # any ?sort= of the assignment list would split the groups
+        .values(
+            "paid_by",
+            quarter=quarter,
+            hiring_manager=F("plan__hire__hiring_manager__username"),
+            currency=F("course__currency"),
+        )
+        .annotate(
+            assignments=Count("pk"),
+            tuition_total=Cents(Sum("tuition_cost")),
+        )
+    )
+    order = list(TUITION_SORTS[sort])
+    chosen = {key.lstrip("-") for key in order}
+    order += [key for key in TUITION_DEFAULT_ORDER if key not in chosen]
+    return grouped.order_by(*order).values_list(*TUITION_HEADER, named=named)
+
+
+def tuition_totals(queryset: QuerySet) -> list[dict]:
+    """Spend per currency over the same assignments as tuition_rows() (page footer)."""
+    return list(
+        queryset.exclude(status=Assignment.Status.WAIVED)
+        .order_by()
+        .values(currency=F("course__currency"))
+        .annotate(assignments=Count("pk"), tuition_total=Cents(Sum("tuition_cost")))
+        .order_by("currency")
+    )
+
+
+def iter_csv(name: str, rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """The file: BOM + header, then one chunk of bytes per BATCH_ROWS rows.
+
+    `rows` is normally export_rows(); it is read with .iterator(chunk_size=BATCH_ROWS)
+    so the database cursor streams (a server-side cursor on PostgreSQL) and memory
+    stays flat whatever the row count. Each chunk goes through csv.writer into one
+    StringIO: one yield per batch, not per row, is what keeps this fast.
+    """
+    if isinstance(rows, QuerySet):
+        rows = rows.iterator(chunk_size=BATCH_ROWS)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_spec(name).header)
+    yield (BOM + buffer.getvalue()).encode("utf-8")
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH_ROWS)):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(safe_rows(batch))
+        yield buffer.getvalue().encode("utf-8")
+
+
+def filename(name: str, day: datetime.date | None = None) -> str:
+    return f"{name}-{(day or timezone.localdate()).isoformat()}.csv"
+
+
+def stream_response(name: str, rows: Iterable[Iterable[Any]]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(iter_csv(name, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename(name)}"'
+    # Personal data: no shared caches, no copies left behind in the browser cache.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def export_response(name: str, queryset: QuerySet) -> StreamingHttpResponse:
+    """An export of exactly the rows of `queryset` — the admin's "Export selected as CSV".
+
+    `queryset` must already be scoped to the user (the admin's get_queryset does
+    that). It is re-based on its primary keys, so whatever the caller annotated or
+    ordered does not clash with the export's own annotations.
+    """
+    spec = _spec(name)
+    if queryset.model is not spec.model:
+        raise TypeError(f"The {name} export takes {spec.model.__name__} rows.")
+    base = spec.model.objects.filter(pk__in=queryset.order_by().values("pk"))
+    return stream_response(name, export_rows(name, base))
+
+
+def write_csv(name: str, rows: Iterable[Iterable[Any]], fileobj: IO[bytes]) -> int:
+    """Write the export to a binary file; returns the number of bytes written."""
+    written = 0
+    for chunk in iter_csv(name, rows):
+        fileobj.write(chunk)
+        written += len(chunk)
+    return written
