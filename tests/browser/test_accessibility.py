@@ -12,11 +12,17 @@ import json
 import pytest
 from django.urls import reverse
 
+from onboarding.models import Certification, Course, Guidance, PlanTemplate, RoleProfile
+
 from .conftest import AXE_SCRIPT, IN_CI, PHONE, PageCase, World, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def first(model):
+    return model.objects.order_by("pk").first()
 
 
 def submit_empty_hire_form(page) -> None:
@@ -54,6 +60,44 @@ PAGES: list[PageCase] = [
     PageCase("hire-edit", "owner", lambda w: reverse("onboarding:hire_edit", args=[w.hire.pk])),
     PageCase("password-change", "owner", lambda w: reverse("password_change")),
     PageCase("password-change-done", "owner", lambda w: reverse("password_change_done")),
+    PageCase("plan-detail", "owner", lambda w: reverse("onboarding:plan_detail", args=[w.plan.pk])),
+    PageCase("plan-edit", "owner", lambda w: reverse("onboarding:plan_edit", args=[w.plan.pk])),
+    PageCase(
+        "plan-create-from-template",
+        "owner",
+        lambda w: (
+            reverse("onboarding:plan_create", args=[w.hire.pk])
+            + f"?template={first(PlanTemplate).pk}"
+        ),
+    ),
+    PageCase(
+        "assignment-edit",
+        "owner",
+        lambda w: reverse("onboarding:assignment_edit", args=[w.plan.assignments.first().pk]),
+    ),
+    PageCase(
+        "assignment-remove",
+        "owner",
+        lambda w: reverse("onboarding:assignment_remove", args=[w.plan.assignments.first().pk]),
+    ),
+    PageCase("assignment-list", "owner", lambda w: reverse("onboarding:assignment_list")),
+    PageCase("tuition", "people_ops", lambda w: reverse("onboarding:tuition")),
+    PageCase("hire-import", "owner", lambda w: reverse("onboarding:hire_import")),
+    PageCase("profile", "owner", lambda w: reverse("onboarding:profile")),
+    *[
+        PageCase(f"{kind}-list", "owner", lambda w, k=kind: reverse(f"onboarding:{k}_list"))
+        for kind in ("course", "certification", "roleprofile", "plantemplate", "guidance")
+    ],
+    *[
+        PageCase(
+            f"{model.__name__.lower()}-detail",
+            "owner",
+            lambda w, m=model: reverse(
+                f"onboarding:{m.__name__.lower()}_detail", args=[first(m).pk]
+            ),
+        )
+        for model in (Course, Certification, RoleProfile, PlanTemplate, Guidance)
+    ],
 ]
 
 
