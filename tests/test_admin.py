@@ -380,6 +380,30 @@ def test_it_ignores_actions_on_another_managers_rows(owner_client, secret):
     assert other.status == Assignment.Status.ASSIGNED
 
 
+@pytest.mark.parametrize(("model", "header"), [("newhire", "full_name"), ("assignment", "hire")])
+def test_it_exports_selected_rows_as_csv(owner_client, hire, secret, model, header):
+    plan = TrainingPlanFactory(hire=hire)
+    mine = hire if model == "newhire" else AssignmentFactory(plan=plan)
+    hire.full_name = "=cmd|' /C calc'!A0"
+    hire.save(update_fields=["full_name"])
+    response = owner_client.post(
+        url(model, "changelist"),
+        {
+            "action": "export_selected",
+            "_selected_action": [mine.pk, secret[model].pk],
+            "index": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = body.splitlines()
+    assert header in lines[0]
+    assert len(lines) == 2  # the header and the owner's row: the other manager's is dropped
+    assert "'=cmd" in body
+    assert SECRET_NAME not in body
+
+
 # --- creating and editing plans ------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from .scoping import (
     ScopedHistoryAdmin,
     VersionedAdminForm,
     apply_to_each,
+    export_csv_action,
 )
 
 # The fields services.hire_update accepts, in two sections of the change page.
@@ -113,7 +114,8 @@ class NewHireAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHistoryA
     ordering = ("-start_date", "full_name")
     show_full_result_count = False
     inlines = (PlanInline, HeldCertificationInline)
-    actions = ("archive_selected", "unarchive_selected")
+    actions = ("archive_selected", "unarchive_selected", "export_selected")
+    export_selected = export_csv_action("hires")
     readonly_fields = ("archived_at", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": (*_IDENTITY_FIELDS, "expected_version")}),

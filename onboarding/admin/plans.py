@@ -34,6 +34,7 @@ from .scoping import (
     VersionedAdminForm,
     apply_to_each,
     bump_version,
+    export_csv_action,
     report,
 )
 
@@ -341,7 +342,8 @@ class AssignmentAdmin(ScopedHistoryAdmin):
     ordering = ("due_date", "id")
     show_full_result_count = False
     str_select_related = ("course", "plan__hire")
-    actions = ("complete_selected", "waive_selected", "reopen_selected")
+    actions = ("complete_selected", "waive_selected", "reopen_selected", "export_selected")
+    export_selected = export_csv_action("assignments")
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("plan", "course", "due_date", "scheduled_for", "expected_version")}),

@@ -32,7 +32,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import services
+from .. import exports, services
 from ..models import Assignment, HeldCertification, PlanGuidance, TrainingPlan, User
 from ..querysets import AT_RISK_WINDOW_DAYS, HEALTH_RULES, can_view_all, due_within_q, overdue_q
 
@@ -56,6 +56,17 @@ _ADMIN_OBJECT_ATTR = "_onboarding_admin_object"
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def export_csv_action(export_name: str) -> Callable:
+    """ "Export selected as CSV" through the dashboard's exporter (same columns, same
+    formula-safe cells); the queryset is already scoped by the admin's get_queryset."""
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return exports.export_response(export_name, queryset)
+
+    return export_selected
 
 
 def is_admin_view(request: HttpRequest, model: type[Model], view: str) -> bool:
