@@ -13,6 +13,22 @@ from .factories import (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Give every test outside the browser folder the ordinary (rolled back) database.
+
+    pytest-django runs tests it sees as database-free after the transactional
+    browser tests, whose flush wipes the catalog the migrations installed. A test
+    that reaches the database through request.getfixturevalue() looks database-free,
+    so it would run on an empty catalog; marking it keeps it in the first group.
+    """
+    for item in items:
+        if "browser" in item.nodeid.split("::")[0].split("/"):
+            continue
+        if item.get_closest_marker("django_db") is None:
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Factories hash every persona's password; the production hasher is slow on purpose."""
