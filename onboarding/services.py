@@ -91,6 +91,30 @@ def _save(obj: Model, *, actor: User | None, fields: Iterable[str]) -> None:
     obj.save(update_fields=sorted(update_fields))
 
 
+def _update(
+    obj: Model,
+    *,
+    actor: User | None,
+    allowed: Iterable[str],
+    changes: Mapping[str, object],
+    expected_version: int | None,
+) -> Model:
+    """Apply field `changes` to `obj` and save them, unless the row moved meanwhile.
+
+    Returns the row as it was in the database before the save.
+    """
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise TypeError(f"cannot change {', '.join(sorted(unknown))} of a {obj._meta.model_name}")
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    current = _lock_current(obj, expected_version)
+    obj.version = current.version
+    obj.full_clean()
+    _save(obj, actor=actor, fields=changes)
+    return current
+
+
 # --- hires ---------------------------------------------------------------------------------
 
 
@@ -134,17 +158,14 @@ def hire_update(
     **changes: object,
 ) -> NewHire:
     """Apply `changes` (fields of HIRE_FIELDS) unless someone saved the hire meanwhile."""
-    unknown = set(changes) - set(HIRE_FIELDS)
-    if unknown:
-        raise TypeError(f"hire_update() cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(hire, name, value)
-    current = _lock_current(hire, expected_version)
-    hire.version = current.version
-    hire.full_clean()
-    became_new_to_pm = hire.new_to_product_management and not current.new_to_product_management
-    _save(hire, actor=actor, fields=changes)
-    if became_new_to_pm:
+    before = _update(
+        hire,
+        actor=actor,
+        allowed=HIRE_FIELDS,
+        changes=changes,
+        expected_version=expected_version,
+    )
+    if hire.new_to_product_management and not before.new_to_product_management:
         for plan in hire.plans.all():
             plan_guidance_sync(plan=plan)
     return hire
@@ -256,15 +277,9 @@ def plan_update(
     expected_version: int | None = None,
     **changes: object,
 ) -> TrainingPlan:
-    unknown = set(changes) - set(PLAN_FIELDS)
-    if unknown:
-        raise TypeError(f"plan_update() cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(plan, name, value)
-    current = _lock_current(plan, expected_version)
-    plan.version = current.version
-    plan.full_clean()
-    _save(plan, actor=actor, fields=changes)
+    _update(
+        plan, actor=actor, allowed=PLAN_FIELDS, changes=changes, expected_version=expected_version
+    )
     return plan
 
 
@@ -313,15 +328,13 @@ def assignment_update(
     expected_version: int | None = None,
     **changes: object,
 ) -> Assignment:
-    unknown = set(changes) - set(ASSIGNMENT_FIELDS)
-    if unknown:
-        raise TypeError(f"assignment_update() cannot change {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(assignment, name, value)
-    current = _lock_current(assignment, expected_version)
-    assignment.version = current.version
-    assignment.full_clean()
-    _save(assignment, actor=actor, fields=changes)
+    _update(
+        assignment,
+        actor=actor,
+        allowed=ASSIGNMENT_FIELDS,
+        changes=changes,
+        expected_version=expected_version,
+    )
     plan_guidance_sync(plan=assignment.plan)
     return assignment
 
