@@ -13,18 +13,7 @@ from django.db.models import Q
 
 from ..models import NewHire, RoleProfile, User
 from ..querysets import can_view_all
-
-FIELDS = [
-    "full_name",
-    "email",
-    "title",
-    "role_profile",
-    "hiring_manager",
-    "start_date",
-    "new_to_product_management",
-    "previous_role",
-    "notes",
-]
+from ..services import HIRE_FIELDS
 
 
 def hiring_manager_choices(current: User | None = None):
@@ -51,7 +40,7 @@ class HireForm(forms.ModelForm):
 
     class Meta:
         model = NewHire
-        fields = FIELDS
+        fields = HIRE_FIELDS
         labels = {
             "full_name": "Full name",
             "new_to_product_management": "New to product management",
@@ -115,4 +104,4 @@ class HireForm(forms.ModelForm):
 
     def changes(self) -> dict[str, object]:
         """The service arguments: every editable field on the form."""
-        return {name: self.cleaned_data[name] for name in FIELDS if name in self.fields}
+        return {name: self.cleaned_data[name] for name in HIRE_FIELDS if name in self.fields}

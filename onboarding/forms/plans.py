@@ -152,18 +152,12 @@ class AssignmentAddForm(AssignmentFieldsForm):
         required=False,
         label="Paid by",
     )
-    tuition_cost = forms.DecimalField(
-        required=False,
-        min_value=Decimal(0),
-        max_digits=10,
-        decimal_places=2,
-        label="Tuition",
-        help_text="Leave empty to use the catalog price.",
-    )
     field_order = ["course", "due_date", "scheduled_for", "tuition_cost", "paid_by", "notes"]
 
     def __init__(self, *args: object, plan: TrainingPlan, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # The same field as on the edit form; empty means something else when adding.
+        self.fields["tuition_cost"].help_text = "Leave empty to use the catalog price."
         self.fields["course"].queryset = (
             Course.objects.filter(active=True)
             .exclude(assignments__plan=plan)

@@ -196,20 +196,23 @@ def _save_form(request: HttpRequest, kind: Kind, obj: Model | None) -> HttpRespo
     return render(request, "onboarding/catalog/form.html", context)
 
 
-def _make_write_views(kind: Kind) -> tuple[Callable, Callable]:
-    """Create and edit views for `kind`, each behind the model's own permission."""
+def _make_write_views(kind: Kind, save: Callable = _save_form) -> tuple[Callable, Callable]:
+    """Create and edit views for `kind`, each behind the model's own permission.
+
+    `save(request, kind, obj)` shows and saves the form; obj is None when creating.
+    """
 
     @login_required
     @permission_required(kind.perm("add"), raise_exception=True)
     @require_http_methods(["GET", "POST"])
     def create(request: HttpRequest) -> HttpResponse:
-        return _save_form(request, kind, None)
+        return save(request, kind, None)
 
     @login_required
     @permission_required(kind.perm("change"), raise_exception=True)
     @require_http_methods(["GET", "POST"])
     def edit(request: HttpRequest, pk: int) -> HttpResponse:
-        return _save_form(request, kind, get_object_or_404(kind.model, pk=pk))
+        return save(request, kind, get_object_or_404(kind.model, pk=pk))
 
     create.__name__ = f"{kind.name}_create"
     edit.__name__ = f"{kind.name}_edit"
@@ -219,8 +222,7 @@ def _make_write_views(kind: Kind) -> tuple[Callable, Callable]:
 # --- plan templates: the template and its items in one form ---------------------------------
 
 
-def _save_template(request: HttpRequest, template: PlanTemplate | None) -> HttpResponse:
-    kind = PLAN_TEMPLATES
+def _save_template(request: HttpRequest, kind: Kind, template: PlanTemplate | None) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = PlanTemplateForm(data, instance=template)
     formset = PlanTemplateItemFormSet(data, instance=template or PlanTemplate(), prefix="items")
@@ -236,20 +238,6 @@ def _save_template(request: HttpRequest, template: PlanTemplate | None) -> HttpR
         messages.error(request, "Nothing was saved: correct the errors below.")
     context = {**_base_context(request, kind), "form": form, "formset": formset, "object": template}
     return render(request, "onboarding/catalog/plantemplate_form.html", context)
-
-
-@login_required
-@permission_required(PLAN_TEMPLATES.perm("add"), raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def plantemplate_create(request: HttpRequest) -> HttpResponse:
-    return _save_template(request, None)
-
-
-@login_required
-@permission_required(PLAN_TEMPLATES.perm("change"), raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def plantemplate_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _save_template(request, get_object_or_404(PlanTemplate, pk=pk))
 
 
 def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
@@ -270,6 +258,7 @@ course_create, course_edit = _make_write_views(COURSES)
 certification_create, certification_edit = _make_write_views(CERTIFICATIONS)
 roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES)
 guidance_create, guidance_edit = _make_write_views(GUIDANCE)
+plantemplate_create, plantemplate_edit = _make_write_views(PLAN_TEMPLATES, _save_template)
 
 urlpatterns = [
     *_routes(COURSES, "courses", course_create, course_edit),

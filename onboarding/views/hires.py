@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..filters import HireFilterSet
 from ..forms.hires import HireForm
+from ..forms.plans import apply_service_errors
 from ..models import (
     Assignment,
     Course,
@@ -117,14 +118,6 @@ def hire_list(request: HttpRequest) -> HttpResponse:
 # --- create and edit ---------------------------------------------------------------------
 
 
-def _add_service_errors(form: HireForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, messages_ in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages_)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 @permission_required("onboarding.add_newhire", raise_exception=True)
 def hire_create(request: HttpRequest) -> HttpResponse:
@@ -137,7 +130,7 @@ def hire_create(request: HttpRequest) -> HttpResponse:
             try:
                 hire = services.hire_create(actor=request.user, **changes)
             except ValidationError as error:
-                _add_service_errors(form, error)
+                apply_service_errors(form, error)
             except IntegrityError:
                 # Two people adding the same email at the same moment.
                 form.add_error("email", "Another hire already uses this email address.")
@@ -205,7 +198,7 @@ def hire_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     status=409,
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                apply_service_errors(form, error)
             except IntegrityError:
                 form.add_error("email", "Another hire already uses this email address.")
             else:

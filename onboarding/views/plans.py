@@ -126,7 +126,7 @@ def _stale_message(error: StaleObjectError, expected_version: int | None, noun: 
     what = "; ".join(changes) if changes else "the record"
     return (
         f"Not saved: someone else changed this {noun} after you opened the page ({what}). "
-        "You now see the current values; make your change again if it still applies."
+        "Review the values and save again if your change still applies."
     )
 
 
