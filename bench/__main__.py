@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -43,22 +42,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def setup_django(args: argparse.Namespace) -> None:
-    if not os.environ.get("DATABASE_URL"):
-        db = Path(args.database)
-        if not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ.setdefault("STATIC_MANIFEST", "0")
-    os.environ.setdefault("AXES_ENABLED", "0")
-    import django
+    from bench.export_bench import setup
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup(args.database, fresh=not args.keep)
 
 
 def median_ms(fn, repeat: int) -> float:
