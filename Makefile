@@ -37,7 +37,7 @@ $(VENDOR)/.stamp: node_modules/.package-lock.json
 ## Set up and run the app on SQLite with demo data.
 run: $(BIN)/python assets
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole test suite (browser tests included when Chromium is installed).

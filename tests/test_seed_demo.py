@@ -75,9 +75,10 @@ def test_it_changes_nothing_when_run_twice(db):
     assert "0 hires created, 30 already there" in second
 
 
-def test_it_prints_the_login_details(few_hires):
+def test_it_prints_the_login_details(few_hires, settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
     output = seed()
-    assert "http://127.0.0.1:8000/" in output
+    assert "Sign in at http://127.0.0.1:8123/" in output
     for username in ("maria", "devon", "pat", "admin"):
         assert username in output
     password = printed_password(output)

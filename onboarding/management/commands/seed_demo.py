@@ -8,6 +8,7 @@ login details this prints.
 import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -49,7 +50,8 @@ class Command(BaseCommand):
             f"Demo data: {result.hires_created} hires created, "
             f"{result.hires_existing} already there."
         )
-        self.stdout.write(f"\nSign in at {demo.DEMO_URL} (admin site: {demo.DEMO_URL}admin/)")
+        url = f"{settings.SITE_URL}/"
+        self.stdout.write(f"\nSign in at {url} (admin site: {url}admin/)")
         for user, password_set in result.users:
             state = "" if password_set else "  [password unchanged]"
             self.stdout.write(f"  {user.username:<8} {user.label}{state}")
