@@ -28,6 +28,7 @@ from onboarding.models import (
     PlanGuidance,
     TrainingPlan,
 )
+from onboarding.pagination import CappedCountPaginator
 
 from .factories import (
     AssignmentFactory,
@@ -738,3 +739,20 @@ def test_it_shows_tuition_totals_per_currency(owner_client, tuition_world):
     totals = {t["currency"]: t["tuition_total"] for t in page.context["totals"]}
     assert totals == {"EUR": Decimal("200.00"), "USD": Decimal("1800.50")}
     assert 'href="/exports/tuition.csv?year=2025"' in page.content.decode()
+
+
+def test_it_caps_the_assignment_count_on_huge_lists(owner_client, plan, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    for _ in range(5):
+        AssignmentFactory(plan=plan)
+    body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
+    assert "More than 3 assignments" in body
+    assert "export the CSV" in body
+
+
+def test_it_counts_exactly_below_the_cap(owner_client, plan):
+    for _ in range(2):
+        AssignmentFactory(plan=plan)
+    body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
+    assert "2 assignments" in body
+    assert "More than" not in body

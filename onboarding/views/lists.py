@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from .. import exports
 from ..models import Assignment, PlanGuidance
+from ..pagination import CappedCountPaginator
 
 PAGE_SIZE = 50
 
@@ -49,7 +50,7 @@ def sort_headers(query: QueryDict, columns: list[tuple[str, str]], current: str)
 
 
 def _page_of_assignments(request: HttpRequest, queryset: QuerySet):
-    paginator = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
+    paginator = CappedCountPaginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     ids = list(page.object_list)
     undiscussed = PlanGuidance.objects.filter(plan=OuterRef("plan_id"), acknowledged_at=None)
