@@ -261,9 +261,10 @@ def _hire_columns() -> list[tuple[str, Any]]:
 
 
 def _assignment_columns() -> list[tuple[str, Any]]:
-    # One uncorrelated subquery, evaluated once (SQLite keeps its result as an
-    # index, PostgreSQL as a hash), instead of an EXISTS probe for every row.
-    undiscussed = PlanGuidance.objects.filter(acknowledged_at=None).values("plan_id")
+    # NOT EXISTS, not NOT IN: PostgreSQL turns it into one hash anti-join, while a
+    # NOT IN list larger than work_mem is re-scanned for every row (an export of 1M
+    # assignments never finished). SQLite probes the plan_id index per row.
+    undiscussed = PlanGuidance.objects.filter(plan=OuterRef("plan_id"), acknowledged_at=None)
     return [
         ("hire", "plan__hire__full_name"),
         ("email", "plan__hire__email"),
@@ -282,7 +283,7 @@ def _assignment_columns() -> list[tuple[str, Any]]:
         ("currency", "course__currency"),
         ("paid_by", "paid_by"),
         ("certification_earned_on", IsoDate("certification_earned_on")),
-        ("guidance_discussed", yes_no(~Q(plan_id__in=undiscussed))),
+        ("guidance_discussed", yes_no(~Exists(undiscussed))),
     ]
 
 
