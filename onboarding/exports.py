@@ -449,7 +449,7 @@ def export_rows(name: str, queryset: QuerySet, *, sort: str | None = None) -> Qu
         return tuition_rows(queryset, sort or "quarter")
     if name == "hires":
         columns = _hire_columns()
-        queryset = ordered(name, queryset).with_progress()
+        queryset = ordered(name, queryset).with_progress().with_overdue_count()
     else:
         columns = _assignment_columns()
         queryset = ordered(name, queryset)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
-from .models import Assignment, NewHire, RoleProfile, User
+from .models import Assignment, NewHire, RoleProfile, TrainingPlan, User
 from .querysets import can_view_all, overdue_q
 
 HEALTH_CHOICES = [
@@ -111,7 +112,11 @@ class HireFilterSet(ScopedFilterSet):
         return queryset.filter(pk__in=ids)
 
     def filter_has_overdue(self, queryset, name, value):
-        overdue = Assignment.objects.filter(overdue_q(), plan__hire=OuterRef("pk"))
+        # The plans' progress rows hold the earliest open due date: one row per plan
+        # to look at instead of every assignment.
+        overdue = TrainingPlan.objects.filter(
+            hire=OuterRef("pk"), rollup__next_open_due__lt=timezone.localdate()
+        )
         return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
 
     def filter_archived(self, queryset, name, value):

@@ -9,8 +9,22 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -62,21 +76,20 @@ def at_risk_q(today: datetime.date | None = None, prefix: str = "") -> Q:
     return due_within_q(AT_RISK_WINDOW_DAYS, today, prefix) & Q(**{f"{prefix}status": "assigned"})
 
 
-def progress_annotations(prefix: str, today: datetime.date | None = None) -> dict:
-    """Counts over assignments reached through `prefix` (e.g. "assignments__").
+def progress_annotations(prefix: str, *, across_plans: bool) -> dict:
+    """Counts and dates from the PlanProgress rows reached through `prefix`.
 
-    The join is a single chain (hire -> plans -> assignments), so each assignment
-    appears once per group and a plain COUNT is exact; DISTINCT would only make
-    the database sort every group.
+    A plan has one progress row (`prefix` "rollup__"); a hire's rows are summed
+    over its plans ("plans__rollup__"). The join is a chain of one-to-one and
+    one-to-many links with no second many-side, so nothing is counted twice.
     """
-    status = f"{prefix}status"
-    return {
-        "total_count": Count(f"{prefix}id"),
-        "completed_count": Count(f"{prefix}id", filter=Q(**{status: "completed"})),
-        "waived_count": Count(f"{prefix}id", filter=Q(**{status: "waived"})),
-        "overdue_count": Count(f"{prefix}id", filter=overdue_q(today, prefix)),
-        "at_risk_count": Count(f"{prefix}id", filter=at_risk_q(today, prefix)),
-    }
+    fields = ["total_count", "completed_count", "waived_count"]
+    dates = ["next_open_due", "next_unscheduled_due"]
+    if across_plans:
+        counts = {name: Coalesce(Sum(f"{prefix}{name}"), 0) for name in fields}
+        return counts | {name: Min(f"{prefix}{name}") for name in dates}
+    counts = {name: Coalesce(F(f"{prefix}{name}"), 0) for name in fields}
+    return counts | {name: F(f"{prefix}{name}") for name in dates}
 
 
 def percent_expression() -> Case:
@@ -92,17 +105,42 @@ def percent_expression() -> Case:
     )
 
 
-def health_expression(no_plan_q: Q | None = None) -> Case:
+def health_expression(today: datetime.date | None = None, no_plan_q: Q | None = None) -> Case:
+    """HEALTH_RULES over progress_annotations().
+
+    The earliest open due date before today means something is overdue. Once
+    nothing is overdue, no open assignment is due before today, so the earliest
+    'assigned' due date falling inside the window is exactly at_risk_q.
+    """
+    today = _today(today)
+    risk_end = today + datetime.timedelta(days=AT_RISK_WINDOW_DAYS)
     whens = []
     if no_plan_q is not None:
         whens.append(When(no_plan_q, then=Value("no_plan")))
     whens += [
-        When(overdue_count__gt=0, then=Value("overdue")),
+        When(next_open_due__lt=today, then=Value("overdue")),
         When(total_count=0, then=Value("at_risk")),
         When(total_count=F("completed_count") + F("waived_count"), then=Value("complete")),
-        When(at_risk_count__gt=0, then=Value("at_risk")),
+        When(next_unscheduled_due__lte=risk_end, then=Value("at_risk")),
     ]
     return Case(*whens, default=Value("on_track"), output_field=models.CharField())
+
+
+def overdue_count_subquery(outer: str, today: datetime.date | None = None) -> Coalesce:
+    """How many overdue assignments the outer row has; `outer` leads from an assignment to it.
+
+    A subquery, not a join, so it can sit beside the progress sums without
+    multiplying them. Only pages that print the number ask for it.
+    """
+    assignment = apps.get_model("onboarding", "Assignment")
+    rows = (
+        assignment.objects.filter(overdue_q(today), **{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
 
 
 def health_of(
@@ -153,12 +191,15 @@ class NewHireQuerySet(ScopedQuerySet):
     def with_progress(self, today: datetime.date | None = None):
         return (
             self.annotate(
-                plan_count=Count("plans", distinct=True),
-                **progress_annotations("plans__assignments__", today),
+                plan_count=Count("plans"),
+                **progress_annotations("plans__rollup__", across_plans=True),
             )
             .annotate(percent_complete=percent_expression())
-            .annotate(health=health_expression(Q(plan_count=0)))
+            .annotate(health=health_expression(today, Q(plan_count=0)))
         )
+
+    def with_overdue_count(self, today: datetime.date | None = None):
+        return self.annotate(overdue_count=overdue_count_subquery("plan__hire", today))
 
     def search(self, text: str):
         text = text.strip()
@@ -172,10 +213,13 @@ class TrainingPlanQuerySet(ScopedQuerySet):
 
     def with_progress(self, today: datetime.date | None = None):
         return (
-            self.annotate(**progress_annotations("assignments__", today))
+            self.annotate(**progress_annotations("rollup__", across_plans=False))
             .annotate(percent_complete=percent_expression())
-            .annotate(health=health_expression())
+            .annotate(health=health_expression(today))
         )
+
+    def with_overdue_count(self, today: datetime.date | None = None):
+        return self.annotate(overdue_count=overdue_count_subquery("plan", today))
 
 
 class AssignmentQuerySet(ScopedQuerySet):
@@ -202,6 +246,24 @@ class HeldCertificationQuerySet(ScopedQuerySet):
 
     def expired(self, today: datetime.date | None = None):
         return self.filter(expires_on__lt=_today(today))
+
+
+class PlanProgressQuerySet(ScopedQuerySet):
+    # The manager is copied onto the row, so scoping needs no join either.
+    manager_lookup = "hiring_manager"
+
+    def active(self):
+        return self.filter(hire_archived=False)
+
+    def with_health(self, today: datetime.date | None = None):
+        return self.annotate(health=health_expression(today))
+
+
+class DueDateTotalsQuerySet(ScopedQuerySet):
+    manager_lookup = "hiring_manager"
+
+    def active(self):
+        return self.filter(hire_archived=False)
 
 
 class PlanGuidanceQuerySet(ScopedQuerySet):

@@ -11,11 +11,19 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from . import expiry
-from .models import Assignment, HeldCertification, NewHire, PlanGuidance, TrainingPlan, User
+from .models import (
+    Assignment,
+    DueDateTotals,
+    HeldCertification,
+    NewHire,
+    PlanProgress,
+    TrainingPlan,
+    User,
+)
 from .querysets import overdue_q
 
 # Hires who start this soon without a plan need one now.
@@ -26,17 +34,14 @@ SESSIONS_WITHIN_DAYS = 30
 ATTENTION_LIMIT = 8
 COHORT_MONTHS = 12
 
-DONE_STATUSES = [Assignment.Status.COMPLETED, Assignment.Status.WAIVED]
-
 
 def _active_assignments(user: User):
     # Archived hires are out of the day-to-day picture everywhere on the home page.
     return Assignment.objects.visible_to(user).filter(plan__hire__archived_at__isnull=True)
 
 
-def _spent_q() -> Q:
-    """Tuition that is (or will be) spent: a waived course costs nothing."""
-    return ~Q(status=Assignment.Status.WAIVED) & Q(tuition_cost__isnull=False)
+def _from_cents(cents: int | None) -> Decimal:
+    return Decimal(cents or 0) / 100
 
 
 @dataclass(frozen=True)
@@ -57,32 +62,44 @@ def cards(user: User, today: datetime.date | None = None) -> Cards:
     today = today or timezone.localdate()
     active_hires = NewHire.objects.visible_to(user).active().count()
 
-    # Health is an aggregate per plan; counting plans per health needs the per-plan
-    # query as a subquery, which Django builds when aggregating over annotations.
-    plans = (
-        TrainingPlan.objects.visible_to(user)
-        .filter(hire__archived_at__isnull=True)
-        .with_progress(today)
-    )
-    health = plans.aggregate(
-        on_track=Count("pk", filter=Q(health="on_track")),
-        at_risk=Count("pk", filter=Q(health="at_risk")),
-        overdue=Count("pk", filter=Q(health="overdue")),
-        complete=Count("pk", filter=Q(health="complete")),
+    # Each plan's progress row carries its health inputs and its hire's manager and
+    # archived flag: one table, one row per plan, no assignments and no joins.
+    health = (
+        PlanProgress.objects.visible_to(user)
+        .active()
+        .with_health(today)
+        .aggregate(
+            on_track=Count("pk", filter=Q(health="on_track")),
+            at_risk=Count("pk", filter=Q(health="at_risk")),
+            overdue=Count("pk", filter=Q(health="overdue")),
+            complete=Count("pk", filter=Q(health="complete")),
+        )
     )
 
+    # Overdue means open and due before today (querysets.overdue_q); the totals
+    # hold the open count per due date, so this sums a few thousand rows.
+    totals = (
+        DueDateTotals.objects.visible_to(user)
+        .active()
+        .aggregate(
+            overdue=Sum("open_count", filter=Q(due_date__lt=today)),
+            tuition_cents=Sum(
+                "employer_tuition_cents",
+                filter=Q(
+                    due_date__gte=datetime.date(today.year, 1, 1),
+                    due_date__lte=datetime.date(today.year, 12, 31),
+                ),
+            ),
+        )
+    )
     sessions_end = today + datetime.timedelta(days=SESSIONS_WITHIN_DAYS)
-    figures = _active_assignments(user).aggregate(
-        overdue=Count("pk", filter=overdue_q(today)),
-        sessions=Count(
-            "pk",
-            filter=Q(scheduled_for__gte=today, scheduled_for__lte=sessions_end)
-            & ~Q(status=Assignment.Status.WAIVED),
-        ),
-        tuition=Sum(
-            "tuition_cost",
-            filter=_spent_q() & Q(paid_by=Assignment.PaidBy.EMPLOYER, due_date__year=today.year),
-        ),
+    # Archived state from the plan's progress row: one join instead of two.
+    sessions = (
+        Assignment.objects.visible_to(user)
+        .filter(plan__rollup__hire_archived=False)
+        .filter(scheduled_for__gte=today, scheduled_for__lte=sessions_end)
+        .exclude(status=Assignment.Status.WAIVED)
+        .count()
     )
     return Cards(
         active_hires=active_hires,
@@ -90,9 +107,9 @@ def cards(user: User, today: datetime.date | None = None) -> Cards:
         plans_at_risk=health["at_risk"] or 0,
         plans_overdue=health["overdue"] or 0,
         plans_complete=health["complete"] or 0,
-        overdue_assignments=figures["overdue"] or 0,
-        sessions_soon=figures["sessions"] or 0,
-        employer_tuition_this_year=figures["tuition"] or Decimal("0"),
+        overdue_assignments=totals["overdue"] or 0,
+        sessions_soon=sessions,
+        employer_tuition_this_year=_from_cents(totals["tuition_cents"]),
         year=today.year,
     )
 
@@ -139,25 +156,18 @@ def attention(
     )
 
     # One row per plan (every plan starts with undiscussed guidance, so listing each
-    # attachment would drown the list). Pick the plans first, then count their
-    # undiscussed guidance: grouping every plan to show a handful is the slow way.
-    undiscussed = PlanGuidance.objects.filter(acknowledged_at__isnull=True)
+    # attachment would drown the list); the progress row holds the count.
     guidance = (
-        TrainingPlan.objects.visible_to(user)
-        .filter(hire__archived_at__isnull=True)
-        .filter(Exists(undiscussed.filter(plan=OuterRef("pk"))))
+        PlanProgress.objects.visible_to(user).active().filter(undiscussed_guidance_count__gt=0)
     )
     guidance_plans = list(
-        guidance.select_related("hire").order_by("hire__start_date", "pk")[:limit]
+        TrainingPlan.objects.filter(
+            pk__in=guidance.order_by("hire_start_date", "plan_id").values("plan_id")[:limit]
+        )
+        .select_related("hire")
+        .annotate(undiscussed_count=F("rollup__undiscussed_guidance_count"))
+        .order_by("hire__start_date", "pk")
     )
-    counts = dict(
-        undiscussed.filter(plan__in=[plan.pk for plan in guidance_plans])
-        .values_list("plan")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for plan in guidance_plans:
-        plan.undiscussed_count = counts.get(plan.pk, 0)
     certifications = list(
         expiry.needing_attention(
             HeldCertification.objects.visible_to(user).filter(hire__archived_at__isnull=True),
@@ -190,23 +200,25 @@ def cohort_completion(user: User, today: datetime.date | None = None) -> list[di
     today = today or timezone.localdate()
     first = _month_start(today, COHORT_MONTHS - 1)
     last = _month_start(today, -1) - datetime.timedelta(days=1)
+    # From the plans' progress rows, not the assignments: a tenth of the rows.
     # Grouped by start day in SQL, folded into months here: SQLite's month truncation
     # is a Python callback per row, far slower than grouping on the raw date.
     rows = (
-        _active_assignments(user)
-        .filter(plan__hire__start_date__gte=first, plan__hire__start_date__lte=last)
-        .values("plan__hire__start_date")
+        PlanProgress.objects.visible_to(user)
+        .active()
+        .filter(hire_start_date__gte=first, hire_start_date__lte=last)
+        .values("hire_start_date")
         .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=Q(status__in=DONE_STATUSES)),
+            total=Sum("total_count"),
+            done=Sum("completed_count") + Sum("waived_count"),
             # A hire has one start date, so per-day distinct counts add up exactly.
-            hires=Count("plan__hire", distinct=True),
+            hires=Count("hire", distinct=True),
         )
         .order_by()
     )
     by_month: dict[datetime.date, dict[str, int]] = {}
     for row in rows:
-        month = row["plan__hire__start_date"].replace(day=1)
+        month = row["hire_start_date"].replace(day=1)
         sums = by_month.setdefault(month, {"total": 0, "done": 0, "hires": 0})
         for key in sums:
             sums[key] += row[key]
@@ -236,24 +248,25 @@ def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
     """
     today = today or timezone.localdate()
     years = [today.year - 1, today.year]
+    # The totals hold non-waived tuition per due date and payer, in cents.
     rows = (
-        _active_assignments(user)
-        .filter(_spent_q())
+        DueDateTotals.objects.visible_to(user)
+        .active()
         .filter(
             due_date__gte=datetime.date(years[0], 1, 1),
             due_date__lte=datetime.date(years[1], 12, 31),
-            paid_by__in=[Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE],
         )
         # By day in SQL, folded into quarters here (see cohort_completion for why).
-        .values("due_date", "paid_by")
-        .annotate(total=Sum("tuition_cost"))
+        .values("due_date")
+        .annotate(employer=Sum("employer_tuition_cents"), hire=Sum("hire_tuition_cents"))
         .order_by()
     )
     sums: dict[tuple[int, int, str], Decimal] = {}
     for row in rows:
         due = row["due_date"]
-        key = (due.year, (due.month - 1) // 3 + 1, row["paid_by"])
-        sums[key] = sums.get(key, Decimal(0)) + (row["total"] or Decimal(0))
+        for payer in (Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE):
+            key = (due.year, (due.month - 1) // 3 + 1, payer)
+            sums[key] = sums.get(key, Decimal(0)) + _from_cents(row[payer])
     quarters = []
     for year in years:
         for quarter in range(1, 5):

@@ -249,6 +249,7 @@ def hire_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plans = list(
         TrainingPlan.objects.filter(hire=hire)
         .with_progress()
+        .with_overdue_count()
         .select_related("owner", "template")
         .order_by("-created_at", "-pk")
     )

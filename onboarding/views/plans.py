@@ -47,7 +47,8 @@ def _plan_for(request: HttpRequest, pk: int) -> TrainingPlan:
     return get_object_or_404(
         TrainingPlan.objects.visible_to(request.user)
         .select_related("hire", "hire__role_profile", "owner", "template")
-        .with_progress(),
+        .with_progress()
+        .with_overdue_count(),
         pk=pk,
     )
 

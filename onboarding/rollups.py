@@ -1,0 +1,169 @@
+"""Checks and rebuilds the rollup tables against the rows they summarise.
+
+PlanProgress (per plan) and DueDateTotals (per manager, archived state and due
+date) are kept by database triggers (migrations 0008 and 0009). Nothing in the
+application writes them, so a difference means a bug or someone disabled the
+triggers; `manage.py rebuild_rollups --check` finds one, and without --check
+the command recounts both tables from scratch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q
+
+from .models import Assignment, DueDateTotals, PlanGuidance, PlanProgress, TrainingPlan
+from .querysets import open_q
+
+PROGRESS_FIELDS = (
+    "hire_id",
+    "hiring_manager_id",
+    "hire_start_date",
+    "hire_archived",
+    "total_count",
+    "completed_count",
+    "waived_count",
+    "next_open_due",
+    "next_unscheduled_due",
+    "undiscussed_guidance_count",
+)
+TOTALS_FIELDS = ("open_count", "employer_tuition_cents", "hire_tuition_cents")
+
+
+def expected_plan_progress() -> dict[int, dict]:
+    """Each plan's progress, counted from its assignments and guidance."""
+    expected = {
+        plan["pk"]: {
+            "hire_id": plan["hire_id"],
+            "hiring_manager_id": plan["hire__hiring_manager_id"],
+            "hire_start_date": plan["hire__start_date"],
+            "hire_archived": plan["hire__archived_at"] is not None,
+            "total_count": 0,
+            "completed_count": 0,
+            "waived_count": 0,
+            "next_open_due": None,
+            "next_unscheduled_due": None,
+            "undiscussed_guidance_count": 0,
+        }
+        for plan in TrainingPlan.objects.values(
+            "pk", "hire_id", "hire__hiring_manager_id", "hire__start_date", "hire__archived_at"
+        )
+    }
+    counts = (
+        Assignment.objects.values("plan_id")
+        .annotate(
+            total_count=Count("pk"),
+            completed_count=Count("pk", filter=Q(status=Assignment.Status.COMPLETED)),
+            waived_count=Count("pk", filter=Q(status=Assignment.Status.WAIVED)),
+            next_open_due=Min("due_date", filter=open_q()),
+            next_unscheduled_due=Min("due_date", filter=Q(status=Assignment.Status.ASSIGNED)),
+        )
+        .order_by()
+    )
+    for row in counts:
+        expected[row.pop("plan_id")].update(row)
+    undiscussed = (
+        PlanGuidance.objects.filter(acknowledged_at__isnull=True)
+        .values("plan_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in undiscussed:
+        expected[row["plan_id"]]["undiscussed_guidance_count"] = row["n"]
+    return expected
+
+
+def _cents(amount: Decimal | float | None) -> int:
+    # SQLite hands back floats; rounding to cents makes both databases agree.
+    value = Decimal(str(amount or 0)) * 100
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def expected_due_totals() -> dict[tuple, dict]:
+    """Open count and non-waived tuition per (manager, archived, due date)."""
+    expected: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(TOTALS_FIELDS, 0))
+    rows = Assignment.objects.values(
+        "due_date",
+        "status",
+        "paid_by",
+        "tuition_cost",
+        manager_id=F("plan__hire__hiring_manager_id"),
+        archived_at=F("plan__hire__archived_at"),
+    ).iterator(chunk_size=5000)
+    for row in rows:
+        totals = expected[(row["manager_id"], row["archived_at"] is not None, row["due_date"])]
+        status = row["status"]
+        if status not in (Assignment.Status.COMPLETED, Assignment.Status.WAIVED):
+            totals["open_count"] += 1
+        if status != Assignment.Status.WAIVED:
+            if row["paid_by"] == Assignment.PaidBy.EMPLOYER:
+                totals["employer_tuition_cents"] += _cents(row["tuition_cost"])
+            elif row["paid_by"] == Assignment.PaidBy.HIRE:
+                totals["hire_tuition_cents"] += _cents(row["tuition_cost"])
+    return dict(expected)
+
+
+def differences() -> list[str]:
+    """Every stored rollup value that differs from a recount, in words."""
+    found = []
+    expected = expected_plan_progress()
+    stored = {
+        row.pop("plan_id"): row for row in PlanProgress.objects.values("plan_id", *PROGRESS_FIELDS)
+    }
+    for plan_id in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get(plan_id), stored.get(plan_id)
+        if have is None:
+            found.append(f"plan {plan_id}: no progress row")
+        elif want is None:
+            found.append(f"plan {plan_id}: progress row for a plan that does not exist")
+        else:
+            for field in PROGRESS_FIELDS:
+                if want[field] != have[field]:
+                    found.append(
+                        f"plan {plan_id}: {field} is {have[field]}, should be {want[field]}"
+                    )
+
+    zero = dict.fromkeys(TOTALS_FIELDS, 0)
+    expected_totals = expected_due_totals()
+    stored_totals = {
+        (row.pop("hiring_manager_id"), row.pop("hire_archived"), row.pop("due_date")): row
+        for row in DueDateTotals.objects.values(
+            "hiring_manager_id", "hire_archived", "due_date", *TOTALS_FIELDS
+        )
+    }
+    for key in sorted(expected_totals.keys() | stored_totals.keys(), key=str):
+        want, have = expected_totals.get(key, zero), stored_totals.get(key, zero)
+        for field in TOTALS_FIELDS:
+            if want[field] != have[field]:
+                manager, archived, due = key
+                found.append(
+                    f"due {due}, manager {manager}{' (archived)' if archived else ''}: "
+                    f"{field} is {have[field]}, should be {want[field]}"
+                )
+    return found
+
+
+@transaction.atomic
+def rebuild() -> None:
+    """Recount both tables from scratch."""
+    if connection.vendor == "postgresql":
+        # Writers wait until the recount is in; their triggers then add to it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "LOCK TABLE onboarding_planprogress, onboarding_duedatetotals IN EXCLUSIVE MODE"
+            )
+    # A no-op update of every plan's hire fires the progress trigger for every plan.
+    TrainingPlan.objects.update(hire_id=F("hire_id"))
+    DueDateTotals.objects.all().delete()
+    DueDateTotals.objects.bulk_create(
+        (
+            DueDateTotals(
+                hiring_manager_id=manager_id, hire_archived=archived, due_date=due, **totals
+            )
+            for (manager_id, archived, due), totals in expected_due_totals().items()
+        ),
+        batch_size=2000,
+    )
