@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import Assignment, NewHire, RoleProfile, TrainingPlan, User
+from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .querysets import can_view_all, overdue_q
 
 HEALTH_CHOICES = [
@@ -112,10 +112,10 @@ class HireFilterSet(ScopedFilterSet):
         return queryset.filter(pk__in=ids)
 
     def filter_has_overdue(self, queryset, name, value):
-        # The plans' progress rows hold the earliest open due date: one row per plan
-        # to look at instead of every assignment.
-        overdue = TrainingPlan.objects.filter(
-            hire=OuterRef("pk"), rollup__next_open_due__lt=timezone.localdate()
+        # The plans' progress rows hold the earliest open due date and the hire: one
+        # index probe per hire instead of reading its assignments.
+        overdue = PlanProgress.objects.filter(
+            hire=OuterRef("pk"), next_open_due__lt=timezone.localdate()
         )
         return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
 

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from .querysets import (
     AssignmentQuerySet,
-    DueDateTotalsQuerySet,
+    DailyTotalsQuerySet,
     HeldCertificationQuerySet,
     NewHireQuerySet,
     PlanGuidanceQuerySet,
@@ -416,13 +416,6 @@ class Assignment(models.Model):
                 fields=["due_date", "paid_by", "status", "tuition_cost", "plan"],
                 name="assignment_due_cover",
             ),
-            # "Training sessions coming up": a 30-day range of booked sessions read
-            # from the index alone (72 -> 15 ms at 1M assignments on PostgreSQL).
-            models.Index(
-                fields=["scheduled_for", "status", "plan"],
-                condition=Q(scheduled_for__isnull=False),
-                name="assignment_scheduled_cover",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -555,7 +548,8 @@ class PlanProgress(models.Model):
     )
     # Copies of the hire's columns that the dashboard filters and groups on, so its
     # aggregates read this table alone (no join to 100,000 hires per figure).
-    hire = models.ForeignKey(NewHire, on_delete=models.DO_NOTHING, related_name="+")
+    # Indexed with next_open_due below (the "has overdue training" filter).
+    hire = models.ForeignKey(NewHire, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     hiring_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
     )
@@ -591,45 +585,54 @@ class PlanProgress(models.Model):
                 condition=Q(hire_archived=False),
                 name="planprogress_active_cohort",
             ),
+            # "Has overdue training": one index probe per hire, no plan row read.
+            models.Index(fields=["hire", "next_open_due"], name="planprogress_hire_next_due"),
         ]
 
     def __str__(self) -> str:
         return f"Progress of plan {self.plan_id}"
 
 
-class DueDateTotals(models.Model):
-    """Open assignments and tuition per due date and hiring manager, kept by triggers.
+class DailyTotals(models.Model):
+    """What the dashboard sums over date ranges, per day and hiring manager, kept by triggers.
 
-    The dashboard's overdue count and tuition figures are sums over due-date
-    ranges; summed here they read a few thousand rows instead of every
-    assignment. Triggers (migration 0009) add each written assignment's share and
-    take away its old one, and move a hire's shares when its manager or archived
-    state changes. Tuition is in cents so the running sums stay exact.
+    Assignments due that day (open ones, and non-waived tuition by payer) and
+    sessions booked that day. The overdue card, tuition figures and "sessions
+    coming up" are sums over day ranges; summed here they read a few thousand rows
+    instead of every assignment. Triggers (migration 0009) add each written
+    assignment's share and take away its old one, and move a hire's shares when
+    its manager or archived state changes. Tuition is in cents so the running sums
+    stay exact.
     """
 
     hiring_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
     )
     hire_archived = models.BooleanField()
-    due_date = models.DateField()
-    open_count = models.IntegerField(default=0, help_text="Neither completed nor waived.")
+    day = models.DateField()
+    open_due_count = models.IntegerField(
+        default=0, help_text="Assignments due that day, neither completed nor waived."
+    )
     employer_tuition_cents = models.BigIntegerField(default=0)
     hire_tuition_cents = models.BigIntegerField(default=0)
+    sessions_count = models.IntegerField(
+        default=0, help_text="Sessions booked for that day, not waived."
+    )
 
-    objects = DueDateTotalsQuerySet.as_manager()
+    objects = DailyTotalsQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "due date totals"
-        verbose_name_plural = "due date totals"
+        verbose_name = "daily totals"
+        verbose_name_plural = "daily totals"
         constraints = [
             models.UniqueConstraint(
-                fields=["hiring_manager", "hire_archived", "due_date"],
-                name="duedatetotals_one_row_per_key",
+                fields=["hiring_manager", "hire_archived", "day"],
+                name="dailytotals_one_row_per_key",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Totals due {self.due_date} for manager {self.hiring_manager_id}"
+        return f"Totals for {self.day}, manager {self.hiring_manager_id}"
 
 
 class DigestDelivery(models.Model):

@@ -259,7 +259,7 @@ class PlanProgressQuerySet(ScopedQuerySet):
         return self.annotate(health=health_expression(today))
 
 
-class DueDateTotalsQuerySet(ScopedQuerySet):
+class DailyTotalsQuerySet(ScopedQuerySet):
     manager_lookup = "hiring_manager"
 
     def active(self):

@@ -1,7 +1,7 @@
 """Checks and rebuilds the rollup tables against the rows they summarise.
 
-PlanProgress (per plan) and DueDateTotals (per manager, archived state and due
-date) are kept by database triggers (migrations 0008 and 0009). Nothing in the
+PlanProgress (per plan) and DailyTotals (per manager, archived state and day)
+are kept by database triggers (migrations 0008 and 0009). Nothing in the
 application writes them, so a difference means a bug or someone disabled the
 triggers; `manage.py rebuild_rollups --check` finds one, and without --check
 the command recounts both tables from scratch.
@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q
 
-from .models import Assignment, DueDateTotals, PlanGuidance, PlanProgress, TrainingPlan
+from .models import Assignment, DailyTotals, PlanGuidance, PlanProgress, TrainingPlan
 from .querysets import open_q
 
 PROGRESS_FIELDS = (
@@ -30,7 +30,12 @@ PROGRESS_FIELDS = (
     "next_unscheduled_due",
     "undiscussed_guidance_count",
 )
-TOTALS_FIELDS = ("open_count", "employer_tuition_cents", "hire_tuition_cents")
+TOTALS_FIELDS = (
+    "open_due_count",
+    "employer_tuition_cents",
+    "hire_tuition_cents",
+    "sessions_count",
+)
 
 
 def expected_plan_progress() -> dict[int, dict]:
@@ -82,11 +87,12 @@ def _cents(amount: Decimal | float | None) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def expected_due_totals() -> dict[tuple, dict]:
-    """Open count and non-waived tuition per (manager, archived, due date)."""
+def expected_daily_totals() -> dict[tuple, dict]:
+    """Per (manager, archived, day): what is due that day and what is booked for it."""
     expected: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(TOTALS_FIELDS, 0))
     rows = Assignment.objects.values(
         "due_date",
+        "scheduled_for",
         "status",
         "paid_by",
         "tuition_cost",
@@ -94,10 +100,13 @@ def expected_due_totals() -> dict[tuple, dict]:
         archived_at=F("plan__hire__archived_at"),
     ).iterator(chunk_size=5000)
     for row in rows:
-        totals = expected[(row["manager_id"], row["archived_at"] is not None, row["due_date"])]
+        key = (row["manager_id"], row["archived_at"] is not None)
+        totals = expected[(*key, row["due_date"])]
         status = row["status"]
         if status not in (Assignment.Status.COMPLETED, Assignment.Status.WAIVED):
-            totals["open_count"] += 1
+            totals["open_due_count"] += 1
+        if status != Assignment.Status.WAIVED and row["scheduled_for"] is not None:
+            expected[(*key, row["scheduled_for"])]["sessions_count"] += 1
         if status != Assignment.Status.WAIVED:
             if row["paid_by"] == Assignment.PaidBy.EMPLOYER:
                 totals["employer_tuition_cents"] += _cents(row["tuition_cost"])
@@ -127,20 +136,20 @@ def differences() -> list[str]:
                     )
 
     zero = dict.fromkeys(TOTALS_FIELDS, 0)
-    expected_totals = expected_due_totals()
+    expected_totals = expected_daily_totals()
     stored_totals = {
-        (row.pop("hiring_manager_id"), row.pop("hire_archived"), row.pop("due_date")): row
-        for row in DueDateTotals.objects.values(
-            "hiring_manager_id", "hire_archived", "due_date", *TOTALS_FIELDS
+        (row.pop("hiring_manager_id"), row.pop("hire_archived"), row.pop("day")): row
+        for row in DailyTotals.objects.values(
+            "hiring_manager_id", "hire_archived", "day", *TOTALS_FIELDS
         )
     }
     for key in sorted(expected_totals.keys() | stored_totals.keys(), key=str):
         want, have = expected_totals.get(key, zero), stored_totals.get(key, zero)
         for field in TOTALS_FIELDS:
             if want[field] != have[field]:
-                manager, archived, due = key
+                manager, archived, day = key
                 found.append(
-                    f"due {due}, manager {manager}{' (archived)' if archived else ''}: "
+                    f"day {day}, manager {manager}{' (archived)' if archived else ''}: "
                     f"{field} is {have[field]}, should be {want[field]}"
                 )
     return found
@@ -153,17 +162,15 @@ def rebuild() -> None:
         # Writers wait until the recount is in; their triggers then add to it.
         with connection.cursor() as cursor:
             cursor.execute(
-                "LOCK TABLE onboarding_planprogress, onboarding_duedatetotals IN EXCLUSIVE MODE"
+                "LOCK TABLE onboarding_planprogress, onboarding_dailytotals IN EXCLUSIVE MODE"
             )
     # A no-op update of every plan's hire fires the progress trigger for every plan.
     TrainingPlan.objects.update(hire_id=F("hire_id"))
-    DueDateTotals.objects.all().delete()
-    DueDateTotals.objects.bulk_create(
+    DailyTotals.objects.all().delete()
+    DailyTotals.objects.bulk_create(
         (
-            DueDateTotals(
-                hiring_manager_id=manager_id, hire_archived=archived, due_date=due, **totals
-            )
-            for (manager_id, archived, due), totals in expected_due_totals().items()
+            DailyTotals(hiring_manager_id=manager_id, hire_archived=archived, day=day, **totals)
+            for (manager_id, archived, day), totals in expected_daily_totals().items()
         ),
         batch_size=2000,
     )

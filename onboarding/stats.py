@@ -17,7 +17,7 @@ from django.utils import timezone
 from . import expiry
 from .models import (
     Assignment,
-    DueDateTotals,
+    DailyTotals,
     HeldCertification,
     NewHire,
     PlanProgress,
@@ -55,12 +55,20 @@ class Cards:
     sessions_soon: int
     employer_tuition_this_year: Decimal
     year: int
+    plans_with_undiscussed_guidance: int
 
 
-def cards(user: User, today: datetime.date | None = None) -> Cards:
-    """The summary cards: four queries whatever the data size."""
+def cards(
+    user: User, today: datetime.date | None = None, *, active_hires: int | None = None
+) -> Cards:
+    """The summary cards: three queries whatever the data size.
+
+    `active_hires` may be given when the caller has already counted them (the home
+    page's unfiltered hires table has).
+    """
     today = today or timezone.localdate()
-    active_hires = NewHire.objects.visible_to(user).active().count()
+    if active_hires is None:
+        active_hires = NewHire.objects.visible_to(user).active().count()
 
     # Each plan's progress row carries its health inputs and its hire's manager and
     # archived flag: one table, one row per plan, no assignments and no joins.
@@ -73,33 +81,28 @@ def cards(user: User, today: datetime.date | None = None) -> Cards:
             at_risk=Count("pk", filter=Q(health="at_risk")),
             overdue=Count("pk", filter=Q(health="overdue")),
             complete=Count("pk", filter=Q(health="complete")),
+            guidance=Count("pk", filter=Q(undiscussed_guidance_count__gt=0)),
         )
     )
 
-    # Overdue means open and due before today (querysets.overdue_q); the totals
-    # hold the open count per due date, so this sums a few thousand rows.
+    # Overdue means open and due before today (querysets.overdue_q). The daily
+    # totals hold per day what is due and what is booked, so each figure sums a
+    # few thousand rows.
+    sessions_end = today + datetime.timedelta(days=SESSIONS_WITHIN_DAYS)
     totals = (
-        DueDateTotals.objects.visible_to(user)
+        DailyTotals.objects.visible_to(user)
         .active()
         .aggregate(
-            overdue=Sum("open_count", filter=Q(due_date__lt=today)),
+            overdue=Sum("open_due_count", filter=Q(day__lt=today)),
             tuition_cents=Sum(
                 "employer_tuition_cents",
                 filter=Q(
-                    due_date__gte=datetime.date(today.year, 1, 1),
-                    due_date__lte=datetime.date(today.year, 12, 31),
+                    day__gte=datetime.date(today.year, 1, 1),
+                    day__lte=datetime.date(today.year, 12, 31),
                 ),
             ),
+            sessions=Sum("sessions_count", filter=Q(day__gte=today, day__lte=sessions_end)),
         )
-    )
-    sessions_end = today + datetime.timedelta(days=SESSIONS_WITHIN_DAYS)
-    # Archived state from the plan's progress row: one join instead of two.
-    sessions = (
-        Assignment.objects.visible_to(user)
-        .filter(plan__rollup__hire_archived=False)
-        .filter(scheduled_for__gte=today, scheduled_for__lte=sessions_end)
-        .exclude(status=Assignment.Status.WAIVED)
-        .count()
     )
     return Cards(
         active_hires=active_hires,
@@ -108,9 +111,10 @@ def cards(user: User, today: datetime.date | None = None) -> Cards:
         plans_overdue=health["overdue"] or 0,
         plans_complete=health["complete"] or 0,
         overdue_assignments=totals["overdue"] or 0,
-        sessions_soon=sessions,
+        sessions_soon=totals["sessions"] or 0,
         employer_tuition_this_year=_from_cents(totals["tuition_cents"]),
         year=today.year,
+        plans_with_undiscussed_guidance=health["guidance"] or 0,
     )
 
 
@@ -119,7 +123,6 @@ class Attention:
     overdue: list[Assignment]
     hires_without_plan: list[NewHire]
     guidance_plans: list[TrainingPlan]
-    guidance_total: int
     certifications: list[HeldCertification]
 
     @property
@@ -180,7 +183,6 @@ def attention(
         overdue=overdue_rows,
         hires_without_plan=hires_without_plan,
         guidance_plans=guidance_plans,
-        guidance_total=guidance.count(),
         certifications=certifications,
     )
 
@@ -250,20 +252,20 @@ def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
     years = [today.year - 1, today.year]
     # The totals hold non-waived tuition per due date and payer, in cents.
     rows = (
-        DueDateTotals.objects.visible_to(user)
+        DailyTotals.objects.visible_to(user)
         .active()
         .filter(
-            due_date__gte=datetime.date(years[0], 1, 1),
-            due_date__lte=datetime.date(years[1], 12, 31),
+            day__gte=datetime.date(years[0], 1, 1),
+            day__lte=datetime.date(years[1], 12, 31),
         )
         # By day in SQL, folded into quarters here (see cohort_completion for why).
-        .values("due_date")
+        .values("day")
         .annotate(employer=Sum("employer_tuition_cents"), hire=Sum("hire_tuition_cents"))
         .order_by()
     )
     sums: dict[tuple[int, int, str], Decimal] = {}
     for row in rows:
-        due = row["due_date"]
+        due = row["day"]
         for payer in (Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE):
             key = (due.year, (due.month - 1) // 3 + 1, payer)
             sums[key] = sums.get(key, Decimal(0)) + _from_cents(row[payer])

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onboarding import services, stats
+from onboarding.models import TrainingPlan
 from onboarding.querysets import HEALTH_RULES
 
 from .factories import (
@@ -155,6 +156,22 @@ def test_it_counts_every_hire_for_people_ops(people_ops_client, world):
     cards = people_ops_client.get(reverse("onboarding:home")).context["cards"]
     assert cards.active_hires == 6
     assert cards.overdue_assignments == 2
+
+
+def test_it_counts_every_active_hire_on_the_card_when_the_table_is_filtered(owner_client, world):
+    response = owner_client.get(reverse("onboarding:home"), {"q": "no such hire"})
+    assert response.context["hires"] == []
+    assert response.context["cards"].active_hires == 5
+
+
+def test_it_counts_plans_with_guidance_not_yet_discussed(owner_client, world):
+    response = owner_client.get(reverse("onboarding:home"))
+    plans = TrainingPlan.objects.filter(hire__hiring_manager__username="owner")
+    undiscussed = plans.filter(guidance__acknowledged_at__isnull=True, hire__archived_at=None)
+    assert response.context["cards"].plans_with_undiscussed_guidance == (
+        undiscussed.distinct().count()
+    )
+    assert undiscussed.exists()
 
 
 def test_it_counts_sessions_in_the_next_thirty_days_only(owner, hire):

@@ -1,4 +1,4 @@
-"""The rollup tables (PlanProgress, DueDateTotals) match a recount after every kind of write.
+"""The rollup tables (PlanProgress, DailyTotals) match a recount after every kind of write.
 
 The triggers that keep them are database code, so these tests write the way the
 application and people really do (services, the admin's querysets, bulk_create,
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onboarding import rollups, services
-from onboarding.models import Assignment, DueDateTotals, NewHire, PlanProgress, TrainingPlan
+from onboarding.models import Assignment, DailyTotals, NewHire, PlanProgress, TrainingPlan
 
 from .factories import (
     AssignmentFactory,
@@ -85,6 +85,21 @@ def test_it_follows_every_assignment_service(owner, hire, plan):
     assert (progress.total_count, progress.completed_count) == (3, 1)
 
 
+def test_it_counts_booked_sessions_on_their_own_day(owner, plan):
+    booked = AssignmentFactory(plan=plan, due_date=TODAY + 20 * DAY, scheduled_for=TODAY + 5 * DAY)
+    AssignmentFactory(
+        plan=plan, due_date=TODAY + 9 * DAY, scheduled_for=TODAY + 5 * DAY, status=S.WAIVED
+    )
+    session_day = DailyTotals.objects.get(day=TODAY + 5 * DAY)
+    assert (session_day.sessions_count, session_day.open_due_count) == (1, 0)
+    assert DailyTotals.objects.get(day=TODAY + 20 * DAY).open_due_count == 1
+
+    services.assignment_update(actor=owner, assignment=booked, scheduled_for=TODAY + 6 * DAY)
+    assert DailyTotals.objects.get(day=TODAY + 5 * DAY).sessions_count == 0
+    assert DailyTotals.objects.get(day=TODAY + 6 * DAY).sessions_count == 1
+    assert_rollups_match()
+
+
 def test_it_follows_guidance_being_discussed_and_attached(owner, plan):
     attachment = plan.guidance.first()
     services.plan_guidance_update(
@@ -105,16 +120,16 @@ def test_it_moves_a_hires_numbers_when_archived_or_handed_to_another_manager(own
 
     services.hire_archive(actor=owner, hire=hire)
     assert PlanProgress.objects.get(plan=plan).hire_archived
-    assert not DueDateTotals.objects.filter(hiring_manager=owner, hire_archived=False).exclude(
-        open_count=0
+    assert not DailyTotals.objects.filter(hiring_manager=owner, hire_archived=False).exclude(
+        open_due_count=0
     )
     assert_rollups_match()
 
     services.hire_unarchive(actor=owner, hire=hire)
     services.hire_update(actor=owner, hire=hire, hiring_manager=outsider)
     assert PlanProgress.objects.get(plan=plan).hiring_manager_id == outsider.pk
-    overdue = DueDateTotals.objects.get(hiring_manager=outsider, due_date=TODAY - 3 * DAY)
-    assert (overdue.open_count, overdue.employer_tuition_cents) == (1, 25000)
+    overdue = DailyTotals.objects.get(hiring_manager=outsider, day=TODAY - 3 * DAY)
+    assert (overdue.open_due_count, overdue.employer_tuition_cents) == (1, 25000)
     assert_rollups_match()
 
     services.hire_update(actor=outsider, hire=hire, start_date=TODAY - 30 * DAY)
@@ -181,6 +196,7 @@ assignment_rows = st.lists(
         st.integers(min_value=-20, max_value=20),
         st.sampled_from(list(Assignment.PaidBy.values)),
         st.one_of(st.none(), st.decimals(min_value=0, max_value=5000, places=2)),
+        st.one_of(st.none(), st.integers(min_value=-5, max_value=5)),
     ),
     max_size=6,
 )
@@ -195,22 +211,24 @@ assignment_rows = st.lists(
 def test_it_matches_a_recount_for_any_mix_of_assignments(owner, before, after):
     plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
     rows = []
-    for status, offset, paid_by, cost in before:
+    for status, offset, paid_by, cost, session in before:
         rows.append(
             AssignmentFactory(
                 plan=plan,
                 status=status,
                 due_date=TODAY + offset * DAY,
+                scheduled_for=None if session is None else TODAY + session * DAY,
                 completed_on=TODAY if status == S.COMPLETED else None,
                 paid_by=paid_by,
                 tuition_cost=cost,
             )
         )
     assert_rollups_match()
-    for row, (status, offset, paid_by, cost) in zip(rows, after, strict=False):
+    for row, (status, offset, paid_by, cost, session) in zip(rows, after, strict=False):
         Assignment.objects.filter(pk=row.pk).update(
             status=status,
             due_date=TODAY + offset * DAY,
+            scheduled_for=None if session is None else TODAY + session * DAY,
             completed_on=TODAY if status == S.COMPLETED else None,
             paid_by=paid_by,
             tuition_cost=cost,
@@ -225,7 +243,7 @@ def test_it_reports_and_repairs_rollups_that_drifted(owner, plan):
     AssignmentFactory(plan=plan, due_date=TODAY - DAY, tuition_cost=Decimal("10.00"))
     with connection.cursor() as cursor:
         cursor.execute("UPDATE onboarding_planprogress SET total_count = 99")
-        cursor.execute("UPDATE onboarding_duedatetotals SET open_count = open_count + 2")
+        cursor.execute("UPDATE onboarding_dailytotals SET open_due_count = open_due_count + 2")
 
     with pytest.raises(CommandError, match="2 rollup value"):
         call_command("rebuild_rollups", "--check")
@@ -233,7 +251,7 @@ def test_it_reports_and_repairs_rollups_that_drifted(owner, plan):
 
     call_command("rebuild_rollups")
     assert PlanProgress.objects.get(plan=plan).total_count == 1
-    assert DueDateTotals.objects.get(due_date=TODAY - DAY).open_count == 1
+    assert DailyTotals.objects.get(day=TODAY - DAY).open_due_count == 1
     call_command("rebuild_rollups", "--check")
 
 

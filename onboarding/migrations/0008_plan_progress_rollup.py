@@ -298,7 +298,10 @@ class Migration(migrations.Migration):
                 (
                     "hire",
                     models.ForeignKey(
-                        on_delete=models.DO_NOTHING, related_name="+", to="onboarding.newhire"
+                        db_index=False,
+                        on_delete=models.DO_NOTHING,
+                        related_name="+",
+                        to="onboarding.newhire",
                     ),
                 ),
                 (

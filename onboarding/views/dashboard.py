@@ -18,10 +18,13 @@ from .hires import hire_table
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    table = hire_table(request)
+    # The unfiltered table has counted the active hires already.
+    counted = None if table["filtered"] else table["page_obj"].paginator.count
     cohorts = stats.cohort_completion(request.user, today)
     tuition = stats.tuition_by_quarter(request.user, today)
     context = {
-        "cards": stats.cards(request.user, today),
+        "cards": stats.cards(request.user, today, active_hires=counted),
         "attention": stats.attention(request.user, today),
         "cohorts": cohorts,
         "tuition": tuition,
@@ -41,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "has_tuition_data": any(q["total"] for q in tuition["quarters"]),
         "plan_needed_days": stats.PLAN_NEEDED_WITHIN_DAYS,
         "sessions_days": stats.SESSIONS_WITHIN_DAYS,
-        **hire_table(request),
+        **table,
     }
     return render(request, "onboarding/home.html", context)
 

@@ -16,7 +16,7 @@ SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Check (--check) or recount the PlanProgress and DueDateTotals rollup tables."
+    help = "Check (--check) or recount the PlanProgress and DailyTotals rollup tables."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool, **options) -> None:
         if not check:
             rollups.rebuild()
-            self.stdout.write("Recounted plan progress and due date totals.")
+            self.stdout.write("Recounted plan progress and daily totals.")
         found = rollups.differences()
         if found:
             for line in found[:SHOWN]:

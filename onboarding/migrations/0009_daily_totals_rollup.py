@@ -1,4 +1,8 @@
-"""DueDateTotals: open assignments and tuition per (manager, archived, due date).
+"""DailyTotals: per (manager, archived, day) what the dashboard sums over date ranges.
+
+Assignments due that day: open ones, and non-waived tuition by payer. Sessions
+booked that day (scheduled_for), not waived. An assignment adds to the row of its
+due date and, when booked, to the row of its session date.
 
 Kept by triggers, like PlanProgress (0008), but additively: each write adds the
 new row's share and takes away the old row's, so a bulk insert of a million
@@ -12,35 +16,53 @@ moved to another hire, moves its assignments' shares to the new key.
 from django.conf import settings
 from django.db import migrations, models
 
-TABLE = "onboarding_duedatetotals"
-KEY = "hiring_manager_id, hire_archived, due_date"
+TABLE = "onboarding_dailytotals"
+KEY = "hiring_manager_id, hire_archived, day"
+VALUES = "open_due_count, employer_tuition_cents, hire_tuition_cents, sessions_count"
 
 
-def share(sign: int, rows: str, manager: str, archived: str, source: str) -> str:
-    """Upsert `sign` times the shares of the assignments `rows` in `source`.
+def _shares_on(day: str, sign: int, rows: str, manager: str, archived: str, source: str) -> str:
+    """Upsert `sign` times the assignments' shares in the rows of their `day` column.
 
-    `manager` and `archived` give the key; `source` is a FROM ... WHERE clause that
-    joins the assignments (alias `rows`) to whatever supplies the key. Only
-    constant fragments from this module are interpolated.
+    `manager` and `archived` give the rest of the key; `source` is a FROM ... WHERE
+    clause that joins the assignments (alias `rows`) to whatever supplies the key.
+    Only constant fragments from this module are interpolated.
     """
-    tuition = (
-        "SUM(CASE WHEN {r}.status <> 'waived' AND {r}.paid_by = '{payer}' "
-        "THEN CAST(ROUND(COALESCE({r}.tuition_cost, 0) * 100) AS BIGINT) ELSE 0 END)"
+    r = rows
+    if day == "due_date":
+        tuition = (
+            f"SUM(CASE WHEN {r}.status <> 'waived' AND {r}.paid_by = '{{payer}}' "
+            f"THEN CAST(ROUND(COALESCE({r}.tuition_cost, 0) * 100) AS BIGINT) ELSE 0 END)"
+        )
+        values = [
+            f"SUM(CASE WHEN {r}.status NOT IN ('completed', 'waived') THEN 1 ELSE 0 END)",
+            tuition.format(payer="employer"),
+            tuition.format(payer="hire"),
+            "0",
+        ]
+    else:
+        values = ["0", "0", "0", f"SUM(CASE WHEN {r}.status <> 'waived' THEN 1 ELSE 0 END)"]
+        source = f"{source} AND {r}.scheduled_for IS NOT NULL"
+    signed = ", ".join(f"{sign} * {value}" for value in values)
+    updates = ", ".join(
+        f"{column} = {TABLE}.{column} + excluded.{column}" for column in VALUES.split(", ")
     )
     return f"""
-    INSERT INTO {TABLE} ({KEY}, open_count, employer_tuition_cents, hire_tuition_cents)
-    SELECT {manager}, {archived}, {rows}.due_date,
-           {sign} * SUM(CASE WHEN {rows}.status NOT IN ('completed', 'waived') THEN 1 ELSE 0 END),
-           {sign} * {tuition.format(r=rows, payer="employer")},
-           {sign} * {tuition.format(r=rows, payer="hire")}
+    INSERT INTO {TABLE} ({KEY}, {VALUES})
+    SELECT {manager}, {archived}, {r}.{day}, {signed}
     {source}
-    GROUP BY {manager}, {archived}, {rows}.due_date
+    GROUP BY {manager}, {archived}, {r}.{day}
     ORDER BY 1, 2, 3
-    ON CONFLICT ({KEY}) DO UPDATE SET
-        open_count = {TABLE}.open_count + excluded.open_count,
-        employer_tuition_cents = {TABLE}.employer_tuition_cents + excluded.employer_tuition_cents,
-        hire_tuition_cents = {TABLE}.hire_tuition_cents + excluded.hire_tuition_cents
+    ON CONFLICT ({KEY}) DO UPDATE SET {updates}
     """
+
+
+def share(sign: int, rows: str, manager: str, archived: str, source: str) -> list[str]:
+    """Both rows an assignment adds to: its due date's and its session date's."""
+    return [
+        _shares_on(day, sign, rows, manager, archived, source)
+        for day in ("due_date", "scheduled_for")
+    ]
 
 
 HIRE_OF_PLAN = (
@@ -79,27 +101,27 @@ def sqlite_statements() -> list[str]:
             "assignment_insert",
             "INSERT",
             "onboarding_assignment",
-            [share(1, "NEW", *CURRENT_KEY, row("NEW"))],
+            share(1, "NEW", *CURRENT_KEY, row("NEW")),
         ),
         trigger(
             "assignment_delete",
             "DELETE",
             "onboarding_assignment",
-            [share(-1, "OLD", *CURRENT_KEY, row("OLD"))],
+            share(-1, "OLD", *CURRENT_KEY, row("OLD")),
         ),
         trigger(
             "assignment_update",
-            "UPDATE OF plan_id, due_date, status, paid_by, tuition_cost",
+            "UPDATE OF plan_id, due_date, scheduled_for, status, paid_by, tuition_cost",
             "onboarding_assignment",
-            [share(-1, "OLD", *CURRENT_KEY, row("OLD")), share(1, "NEW", *CURRENT_KEY, row("NEW"))],
+            [*share(-1, "OLD", *CURRENT_KEY, row("OLD")), *share(1, "NEW", *CURRENT_KEY, row("NEW"))],
         ),
         trigger(
             "hire_update",
             "UPDATE OF hiring_manager_id, archived_at",
             "onboarding_newhire",
             [
-                share(-1, "a", "OLD.hiring_manager_id", "OLD.archived_at IS NOT NULL", hire_rows),
-                share(1, "a", "NEW.hiring_manager_id", "NEW.archived_at IS NOT NULL", hire_rows),
+                *share(-1, "a", "OLD.hiring_manager_id", "OLD.archived_at IS NOT NULL", hire_rows),
+                *share(1, "a", "NEW.hiring_manager_id", "NEW.archived_at IS NOT NULL", hire_rows),
             ],
             when="OLD.hiring_manager_id <> NEW.hiring_manager_id "
             "OR (OLD.archived_at IS NULL) <> (NEW.archived_at IS NULL)",
@@ -109,14 +131,14 @@ def sqlite_statements() -> list[str]:
             "UPDATE OF hire_id",
             "onboarding_trainingplan",
             [
-                share(
+                *share(
                     -1,
                     "a",
                     old_hire.format(col="hiring_manager_id"),
                     old_hire.format(col="archived_at IS NOT NULL"),
                     plan_rows,
                 ),
-                share(
+                *share(
                     1,
                     "a",
                     new_hire.format(col="hiring_manager_id"),
@@ -180,27 +202,27 @@ def postgres_statements() -> list[str]:
         "JOIN onboarding_assignment a ON a.plan_id = o.id WHERE true"
     )
     return [
-        function("assignment_insert", [share(1, "r", *CURRENT_KEY, assignments("new_rows"))]),
-        function("assignment_delete", [share(-1, "r", *CURRENT_KEY, assignments("old_rows"))]),
+        function("assignment_insert", share(1, "r", *CURRENT_KEY, assignments("new_rows"))),
+        function("assignment_delete", share(-1, "r", *CURRENT_KEY, assignments("old_rows"))),
         function(
             "assignment_update",
             [
-                share(-1, "r", *CURRENT_KEY, assignments("old_rows")),
-                share(1, "r", *CURRENT_KEY, assignments("new_rows")),
+                *share(-1, "r", *CURRENT_KEY, assignments("old_rows")),
+                *share(1, "r", *CURRENT_KEY, assignments("new_rows")),
             ],
         ),
         function(
             "hire_update",
             [
-                share(-1, "a", "o.hiring_manager_id", "o.archived_at IS NOT NULL", moved_hires),
-                share(1, "a", "n.hiring_manager_id", "n.archived_at IS NOT NULL", moved_hires),
+                *share(-1, "a", "o.hiring_manager_id", "o.archived_at IS NOT NULL", moved_hires),
+                *share(1, "a", "n.hiring_manager_id", "n.archived_at IS NOT NULL", moved_hires),
             ],
         ),
         function(
             "plan_update",
             [
-                share(-1, "a", "oh.hiring_manager_id", "oh.archived_at IS NOT NULL", moved_plans),
-                share(1, "a", "nh.hiring_manager_id", "nh.archived_at IS NOT NULL", moved_plans),
+                *share(-1, "a", "oh.hiring_manager_id", "oh.archived_at IS NOT NULL", moved_plans),
+                *share(1, "a", "nh.hiring_manager_id", "nh.archived_at IS NOT NULL", moved_plans),
             ],
         ),
         trigger("assignment_insert", "INSERT", "onboarding_assignment"),
@@ -230,10 +252,11 @@ def create_triggers(apps, schema_editor):
     elif vendor == "postgresql":
         statements = postgres_statements()
     else:
-        raise NotImplementedError(f"No due date totals triggers for the {vendor} database.")
+        raise NotImplementedError(f"No daily totals triggers for the {vendor} database.")
     # Backfill before the triggers exist: every assignment's share, in one pass.
     source = f"FROM onboarding_assignment r {HIRE_OF_PLAN.format(r='r')} WHERE true"
-    schema_editor.execute(share(1, "r", *CURRENT_KEY, source))
+    for statement in share(1, "r", *CURRENT_KEY, source):
+        schema_editor.execute(statement)
     for statement in statements:
         schema_editor.execute(statement)
 
@@ -254,7 +277,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="DueDateTotals",
+            name="DailyTotals",
             fields=[
                 (
                     "id",
@@ -263,13 +286,21 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("hire_archived", models.BooleanField()),
-                ("due_date", models.DateField()),
+                ("day", models.DateField()),
                 (
-                    "open_count",
-                    models.IntegerField(default=0, help_text="Neither completed nor waived."),
+                    "open_due_count",
+                    models.IntegerField(
+                        default=0, help_text="Assignments due that day, neither completed nor waived."
+                    ),
                 ),
                 ("employer_tuition_cents", models.BigIntegerField(default=0)),
                 ("hire_tuition_cents", models.BigIntegerField(default=0)),
+                (
+                    "sessions_count",
+                    models.IntegerField(
+                        default=0, help_text="Sessions booked for that day, not waived."
+                    ),
+                ),
                 (
                     "hiring_manager",
                     models.ForeignKey(
@@ -280,12 +311,12 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "verbose_name": "due date totals",
-                "verbose_name_plural": "due date totals",
+                "verbose_name": "daily totals",
+                "verbose_name_plural": "daily totals",
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("hiring_manager", "hire_archived", "due_date"),
-                        name="duedatetotals_one_row_per_key",
+                        fields=("hiring_manager", "hire_archived", "day"),
+                        name="dailytotals_one_row_per_key",
                     )
                 ],
             },
