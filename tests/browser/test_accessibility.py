@@ -48,6 +48,11 @@ PAGES: list[PageCase] = [
     PageCase("home-people-ops", "people_ops", lambda w: reverse("onboarding:home")),
     PageCase("hire-list", "owner", lambda w: reverse("onboarding:hire_list") + "?sort=name"),
     PageCase("hire-list-no-match", "owner", lambda w: reverse("onboarding:hire_list") + "?q=zzz"),
+    PageCase(
+        "hire-list-filter-error",
+        "owner",
+        lambda w: reverse("onboarding:hire_list") + "?start_after=2020-13-01&health=nope",
+    ),
     PageCase("hire-detail", "owner", lambda w: reverse("onboarding:hire_detail", args=[w.hire.pk])),
     PageCase("hire-create", "owner", lambda w: reverse("onboarding:hire_create")),
     PageCase(
