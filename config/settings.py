@@ -124,6 +124,11 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
+if "ENGINE" not in DATABASES["default"]:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a database URL; use e.g. sqlite:///path/db.sqlite3 or "
+        "postgres://user:password@host:5432/name, or leave it unset for SQLite."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; IMMEDIATE makes concurrent writers
     # queue on the lock (up to the timeout) instead of failing mid-transaction.

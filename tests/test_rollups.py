@@ -7,6 +7,7 @@ recounts from the source rows without the triggers' SQL.
 """
 
 import datetime
+import io
 import threading
 import time
 from decimal import Decimal
@@ -233,6 +234,16 @@ def test_it_matches_a_recount_for_any_mix_of_assignments(owner, before, after):
             paid_by=paid_by,
             tuition_cost=cost,
         )
+    assert_rollups_match()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_generates_bench_data_that_the_rollups_match():
+    call_command(
+        "generate_bench_data", hires=20, assignments_per_hire=3, managers=2, stdout=io.StringIO()
+    )
+    assert (NewHire.objects.count(), Assignment.objects.count()) == (20, 60)
+    assert PlanProgress.objects.count() == 20
     assert_rollups_match()
 
 

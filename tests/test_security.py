@@ -157,6 +157,12 @@ def test_it_names_the_variable_it_cannot_read():
     assert "DEBUG must be one of" in result.stderr
 
 
+def test_it_explains_a_database_url_it_cannot_read():
+    result = _manage("check", env={"DEBUG": "1", "DATABASE_URL": ""})
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a database URL" in result.stderr
+
+
 def test_it_passes_the_deploy_check_with_production_settings():
     result = _manage(
         "check",

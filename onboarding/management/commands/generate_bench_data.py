@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from onboarding import rollups
 from onboarding.models import (
     Assignment,
     Course,
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         started = timezone.now()
         with transaction.atomic():
             counts = generate(rng=rng, hires=hires, per_hire=per_hire, managers=managers)
+        rollups.compact()
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Created {counts['hires']} hires, {counts['plans']} plans, "

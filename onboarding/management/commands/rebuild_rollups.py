@@ -26,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, check: bool, **options) -> None:
         if not check:
             rollups.rebuild()
+            rollups.compact()
             self.stdout.write("Recounted plan progress and daily totals.")
         found = rollups.differences()
         if found:
