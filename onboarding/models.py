@@ -605,8 +605,13 @@ class DailyTotals(models.Model):
     stay exact.
     """
 
+    # No database constraint: a delete that removes a manager's last hire and the
+    # manager together (a flush, a cascade) may leave that manager's rows at zero.
     hiring_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
     )
     hire_archived = models.BooleanField()
     day = models.DateField()

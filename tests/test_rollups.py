@@ -211,30 +211,22 @@ assignment_rows = st.lists(
 @given(before=assignment_rows, after=assignment_rows)
 def test_it_matches_a_recount_for_any_mix_of_assignments(owner, before, after):
     plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
-    rows = []
-    for status, offset, paid_by, cost, session in before:
-        rows.append(
-            AssignmentFactory(
-                plan=plan,
-                status=status,
-                due_date=TODAY + offset * DAY,
-                scheduled_for=None if session is None else TODAY + session * DAY,
-                completed_on=TODAY if status == S.COMPLETED else None,
-                paid_by=paid_by,
-                tuition_cost=cost,
-            )
-        )
+    rows = [AssignmentFactory(plan=plan, **_assignment_fields(*values)) for values in before]
     assert_rollups_match()
-    for row, (status, offset, paid_by, cost, session) in zip(rows, after, strict=False):
-        Assignment.objects.filter(pk=row.pk).update(
-            status=status,
-            due_date=TODAY + offset * DAY,
-            scheduled_for=None if session is None else TODAY + session * DAY,
-            completed_on=TODAY if status == S.COMPLETED else None,
-            paid_by=paid_by,
-            tuition_cost=cost,
-        )
+    for row, values in zip(rows, after, strict=False):
+        Assignment.objects.filter(pk=row.pk).update(**_assignment_fields(*values))
     assert_rollups_match()
+
+
+def _assignment_fields(status, offset, paid_by, cost, session) -> dict:
+    return {
+        "status": status,
+        "due_date": TODAY + offset * DAY,
+        "scheduled_for": None if session is None else TODAY + session * DAY,
+        "completed_on": TODAY if status == S.COMPLETED else None,
+        "paid_by": paid_by,
+        "tuition_cost": cost,
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -304,6 +304,7 @@ class Migration(migrations.Migration):
                 (
                     "hiring_manager",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=models.DO_NOTHING,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
