@@ -3,7 +3,9 @@
 Starts gunicorn on 127.0.0.1 with production settings (DEBUG off, the real
 middleware stack, throttling on), runs a bounded mix of reads and writes from
 concurrent clients for a fixed time, then checks in the database that every write
-that answered success is there. Runs on SQLite, and on PostgreSQL when reachable.
+that answered success is there, and that the trigger-kept rollup tables still match
+a recount (clients change different assignments of the same plans at once).
+Runs on SQLite, and on PostgreSQL when reachable.
 
 Only loopback traffic; every loop is bounded in time and count and stops by itself.
 """
@@ -124,21 +126,39 @@ def worker(base: str, username: str, index: int, deadline: float, max_requests: 
         return
     _, home = client.request("GET", "/hires/")
     hire_paths = sorted(set(re.findall(r'href="(/hires/\d+/)"', home)))
-    _, page = client.request("GET", hire_paths[0]) if hire_paths else (0, "")
-    plan_paths = sorted(set(re.findall(r'href="(/plans/\d+/)"', page)))
+    plan_paths: list[str] = []
+    for hire_path in hire_paths[:10]:  # the first hire of these that has a plan
+        _, page = client.request("GET", hire_path)
+        plan_paths = sorted(set(re.findall(r'href="(/plans/\d+/)"', page)))
+        if plan_paths:
+            break
     _, plan = client.request("GET", plan_paths[0]) if plan_paths else (0, "")
     guidance_ids = sorted({int(pk) for pk in re.findall(r'action="/plan-guidance/(\d+)/"', plan)})
     # Each client writes notes on its own guidance item, so the last success must stick.
-    my_guidance = guidance_ids[index % len(guidance_ids)] if guidance_ids else None
+    my_guidance = guidance_ids[index] if index < len(guidance_ids) else None
+    # ... and moves its own assignment of the same plan through the open statuses, so
+    # several clients change one plan's progress at once.
+    assignment_ids = sorted(
+        {int(pk) for pk in re.findall(r'action="/assignments/(\d+)/status/"', plan)}
+    )
+    my_assignment = assignment_ids[index % len(assignment_ids)] if assignment_ids else None
+    statuses = ["scheduled", "in_progress", "assigned"]
     count = 0
     while time.monotonic() < deadline and count < max_requests:
         count += 1
         roll = rng.random()
         start = time.perf_counter()
         expect, email, note = (200,), None, None
-        if roll < 0.7:
+        if roll < 0.6:
             path = rng.choice(["/", "/hires/", *hire_paths[:5], *plan_paths[:1]])
             status, _ = client.request("GET", path)
+        elif roll < 0.7 and my_assignment is not None:
+            status, _ = client.request(
+                "POST",
+                f"/assignments/{my_assignment}/status/",
+                {"status": statuses[count % len(statuses)]},
+            )
+            expect = (302,)
         elif roll < 0.85 or my_guidance is None:
             email = f"load-{index}-{count}-{rng.randint(0, 10**9)}@example.com"
             status, _ = client.request(
@@ -196,6 +216,23 @@ def verify(env: dict, stats: Stats) -> int:
     if result.returncode:
         raise SystemExit(result.stderr)
     return int(result.stdout.strip().splitlines()[-1])
+
+
+def rollup_differences(env: dict) -> int:
+    """How many rollup values differ from a recount after the run (0 when all match)."""
+    result = subprocess.run(
+        [PYTHON, "manage.py", "rebuild_rollups", "--check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0:
+        return 0
+    found = re.search(r"(\d+) rollup value", result.stderr)
+    if not found:
+        raise SystemExit(result.stderr)
+    return int(found.group(1))
 
 
 def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dict:
@@ -261,6 +298,7 @@ def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dic
         "error_samples": stats.errors[:5],
         "writes_ok": len(stats.created_emails) + len(stats.notes),
         "lost_writes": verify(env, stats),
+        "rollup_differences": rollup_differences(env),
     }
 
 
@@ -296,18 +334,19 @@ def main() -> None:
     failed = False
     print(
         f"{'database':10} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'writes':>7} {'lost':>5}"
+        f"{'errors':>7} {'writes':>7} {'lost':>5} {'rollups off':>11}"
     )
     for url in runs:
         result = run(url, args.clients, args.seconds, args.max_requests)
         print(
             f"{result['database']:10} {result['requests']:8} {result['requests_per_s']:8} "
             f"{result['p50_ms']:8} {result['p99_ms']:8} {result['errors']:7} "
-            f"{result['writes_ok']:7} {result['lost_writes']:5}"
+            f"{result['writes_ok']:7} {result['lost_writes']:5} "
+            f"{result['rollup_differences']:11}"
         )
         for sample in result["error_samples"]:
             print(f"    {sample}")
-        failed |= bool(result["errors"] or result["lost_writes"])
+        failed |= bool(result["errors"] or result["lost_writes"] or result["rollup_differences"])
     sys.exit(1 if failed else 0)
 
 
