@@ -324,8 +324,10 @@ def test_it_shows_progress_next_due_item_and_health_with_its_rule(owner_client, 
     response = owner_client.get(reverse("onboarding:hire_list"))
     row = response.context["hires"][0]
     assert row.percent_complete == 33
-    assert row.next_due.course.title == "Overdue course"
+    assert row.next_due.course_title == "Overdue course"
+    assert (row.next_due.due_date, row.next_due.is_overdue) == (TODAY - 3 * DAY, True)
     body = response.content.decode()
+    assert "· overdue" in body
     assert 'aria-valuenow="33"' in body
     assert "pct-35" in body
     assert "Overdue course" in body

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import F, Model, Window
+from django.db.models import BooleanField, ExpressionWrapper, F, Model, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,7 +37,7 @@ from ..models import (
     TrainingPlan,
     User,
 )
-from ..querysets import can_view_all
+from ..querysets import can_view_all, overdue_q
 
 PER_PAGE = 50
 HISTORY_SHOWN = 50
@@ -76,7 +76,7 @@ def hire_table(request: HttpRequest, per_page: int = PER_PAGE) -> dict:
             .select_related("role_profile", "hiring_manager")
         )
         by_id = {hire.pk: hire for hire in hires}
-        next_due = _next_due_items(page_ids)
+        next_due = _next_due_items(page_ids, today)
         for pk in page_ids:
             hire = by_id[pk]
             hire.next_due = next_due.get(pk)
@@ -91,9 +91,22 @@ def hire_table(request: HttpRequest, per_page: int = PER_PAGE) -> dict:
     }
 
 
-def _next_due_items(hire_ids: list[int]) -> dict[int, Assignment]:
-    """The earliest-due open assignment of each hire, in one query (a window function)."""
-    items = (
+@dataclass(frozen=True)
+class NextDue:
+    """A hire's earliest-due open assignment, as the hires table shows it."""
+
+    course_title: str
+    due_date: datetime.date
+    is_overdue: bool
+
+
+def _next_due_items(hire_ids: list[int], today: datetime.date) -> dict[int, NextDue]:
+    """The earliest-due open assignment of each hire, in one query (a window function).
+
+    Three columns rather than model instances: building 50 assignments and their
+    courses was a third of the hires table's time.
+    """
+    rows = (
         Assignment.objects.open()
         .filter(plan__hire_id__in=hire_ids)
         .annotate(
@@ -103,11 +116,15 @@ def _next_due_items(hire_ids: list[int]) -> dict[int, Assignment]:
                 partition_by=[F("plan__hire_id")],
                 order_by=[F("due_date").asc(), F("position").asc(), F("pk").asc()],
             ),
+            overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField()),
         )
         .filter(rank=1)
-        .select_related("course")
+        .values_list("hire_id", "course__title", "due_date", "overdue")
     )
-    return {item.hire_id: item for item in items}
+    return {
+        hire_id: NextDue(course_title=title, due_date=due, is_overdue=bool(overdue))
+        for hire_id, title, due, overdue in rows
+    }
 
 
 @login_required
