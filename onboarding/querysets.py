@@ -248,22 +248,22 @@ class HeldCertificationQuerySet(ScopedQuerySet):
         return self.filter(expires_on__lt=_today(today))
 
 
-class PlanProgressQuerySet(ScopedQuerySet):
-    # The manager is copied onto the row, so scoping needs no join either.
+class RollupQuerySet(ScopedQuerySet):
+    """The rollup tables carry the hire's manager and archived state: no joins."""
+
     manager_lookup = "hiring_manager"
 
     def active(self):
         return self.filter(hire_archived=False)
 
+
+class PlanProgressQuerySet(RollupQuerySet):
     def with_health(self, today: datetime.date | None = None):
         return self.annotate(health=health_expression(today))
 
 
-class DailyTotalsQuerySet(ScopedQuerySet):
-    manager_lookup = "hiring_manager"
-
-    def active(self):
-        return self.filter(hire_archived=False)
+class DailyTotalsQuerySet(RollupQuerySet):
+    pass
 
 
 class PlanGuidanceQuerySet(ScopedQuerySet):

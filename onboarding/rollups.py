@@ -105,9 +105,9 @@ def expected_daily_totals() -> dict[tuple, dict]:
         status = row["status"]
         if status not in (Assignment.Status.COMPLETED, Assignment.Status.WAIVED):
             totals["open_due_count"] += 1
-        if status != Assignment.Status.WAIVED and row["scheduled_for"] is not None:
-            expected[(*key, row["scheduled_for"])]["sessions_count"] += 1
         if status != Assignment.Status.WAIVED:
+            if row["scheduled_for"] is not None:
+                expected[(*key, row["scheduled_for"])]["sessions_count"] += 1
             if row["paid_by"] == Assignment.PaidBy.EMPLOYER:
                 totals["employer_tuition_cents"] += _cents(row["tuition_cost"])
             elif row["paid_by"] == Assignment.PaidBy.HIRE:
@@ -164,8 +164,11 @@ def rebuild() -> None:
             cursor.execute(
                 "LOCK TABLE onboarding_planprogress, onboarding_dailytotals IN EXCLUSIVE MODE"
             )
-    # A no-op update of every plan's hire fires the progress trigger for every plan.
-    TrainingPlan.objects.update(hire_id=F("hire_id"))
+    PlanProgress.objects.all().delete()
+    PlanProgress.objects.bulk_create(
+        (PlanProgress(plan_id=plan_id, **row) for plan_id, row in expected_plan_progress().items()),
+        batch_size=2000,
+    )
     DailyTotals.objects.all().delete()
     DailyTotals.objects.bulk_create(
         (

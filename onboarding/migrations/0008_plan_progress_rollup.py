@@ -180,6 +180,19 @@ def postgres_statements() -> list[str]:
     $$ LANGUAGE plpgsql;
     """
 
+    # Only plans moved to another hire: editing a title recounts nothing.
+    plan_moved = """
+    CREATE FUNCTION onboarding_progress_plan_moved() RETURNS trigger AS $$
+    BEGIN
+        PERFORM onboarding_plan_progress_refresh(ARRAY(
+            SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+            WHERE n.hire_id <> o.hire_id
+        ));
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql;
+    """
+
     # Only hires whose copied columns changed: editing notes recounts nothing.
     hire_changed = """
     CREATE FUNCTION onboarding_progress_hire_changed() RETURNS trigger AS $$
@@ -213,6 +226,7 @@ def postgres_statements() -> list[str]:
         changed.format(name="guidance", key="plan_id"),
         changed.format(name="plan", key="id"),
         plan_deleted,
+        plan_moved,
         hire_changed,
     ]
     for short, table in (
@@ -233,7 +247,7 @@ def postgres_statements() -> list[str]:
             "plan_delete", "DELETE", "onboarding_trainingplan", "onboarding_progress_plan_deleted"
         ),
         trigger(
-            "plan_update", "UPDATE", "onboarding_trainingplan", "onboarding_progress_plan_changed"
+            "plan_update", "UPDATE", "onboarding_trainingplan", "onboarding_progress_plan_moved"
         ),
         trigger("hire_update", "UPDATE", "onboarding_newhire", "onboarding_progress_hire_changed"),
     ]
@@ -245,6 +259,7 @@ POSTGRES_DROP = [
     "DROP FUNCTION IF EXISTS onboarding_progress_guidance_changed() CASCADE",
     "DROP FUNCTION IF EXISTS onboarding_progress_plan_changed() CASCADE",
     "DROP FUNCTION IF EXISTS onboarding_progress_plan_deleted() CASCADE",
+    "DROP FUNCTION IF EXISTS onboarding_progress_plan_moved() CASCADE",
     "DROP FUNCTION IF EXISTS onboarding_progress_hire_changed() CASCADE",
     "DROP FUNCTION IF EXISTS onboarding_plan_progress_refresh(bigint[])",
 ]
