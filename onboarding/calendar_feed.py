@@ -21,8 +21,8 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vDuration
 
 from .models import Assignment, User
-from .querysets import open_q
 from .reminders import absolute_url
+from .rules import open_q
 
 PRODID = "-//Onboarding tracker//Training calendar//EN"
 # Older events drop out of the feed: a calendar app keeps what it already has,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
@@ -37,25 +37,8 @@ EMAIL_DOMAIN = "example.com"
 
 # --- users -----------------------------------------------------------------------------------
 
-MANAGER_CODENAMES = [
-    f"{action}_{model}"
-    for model in ("newhire", "trainingplan", "assignment", "heldcertification", "planguidance")
-    for action in ("view", "add", "change")
-] + [
-    f"view_{model}"
-    for model in ("course", "certification", "roleprofile", "plantemplate", "guidance")
-]
-# People-ops see every hire and look after the catalog and the guidance library.
-PEOPLE_OPS_CODENAMES = [
-    *MANAGER_CODENAMES,
-    "view_all_hires",
-    *(
-        f"{action}_{model}"
-        for model in ("course", "certification", "roleprofile", "plantemplate", "guidance")
-        for action in ("add", "change")
-    ),
-    *(f"{action}_plantemplateitem" for action in ("view", "add", "change", "delete")),
-]
+# The role groups a data migration creates (0014_role_groups).
+GROUPS = {"manager": "Hiring managers", "people_ops": "People ops"}
 
 
 @dataclass(frozen=True)
@@ -526,7 +509,7 @@ class SeedResult:
 
 
 class DemoDataError(Exception):
-    """The database lacks something the demo needs (permissions, shipped catalog)."""
+    """The database lacks something the demo needs (role groups, shipped catalog)."""
 
 
 def seed(*, password: str, reset_passwords: bool, today: datetime.date) -> SeedResult:
@@ -548,22 +531,16 @@ def seed(*, password: str, reset_passwords: bool, today: datetime.date) -> SeedR
     return result
 
 
-def _permissions(codenames: list[str]) -> list[Permission]:
-    perms = list(
-        Permission.objects.filter(content_type__app_label="onboarding", codename__in=codenames)
-    )
-    if len(perms) != len(set(codenames)):
-        missing = set(codenames) - {p.codename for p in perms}
-        raise DemoDataError(f"Missing permissions {sorted(missing)}: run `manage.py migrate`.")
-    return perms
+def _groups() -> dict[str, list[Group]]:
+    found = {group.name: group for group in Group.objects.filter(name__in=GROUPS.values())}
+    missing = set(GROUPS.values()) - set(found)
+    if missing:
+        raise DemoDataError(f"Missing groups {sorted(missing)}: run `manage.py migrate`.")
+    return {role: [found[name]] for role, name in GROUPS.items()} | {"superuser": []}
 
 
 def _seed_users(*, password: str, reset_passwords: bool, result: SeedResult) -> dict[str, User]:
-    perms = {
-        "manager": _permissions(MANAGER_CODENAMES),
-        "people_ops": _permissions(PEOPLE_OPS_CODENAMES),
-        "superuser": [],
-    }
+    groups = _groups()
     hashed = None  # hashing is deliberately slow: do it once for every user
     users = {}
     for spec in USERS:
@@ -588,7 +565,7 @@ def _seed_users(*, password: str, reset_passwords: bool, result: SeedResult) -> 
             dirty = True
         if dirty:
             user.save()
-        user.user_permissions.add(*perms[spec.role])
+        user.groups.add(*groups[spec.role])
         users[spec.username] = user
         result.users.append((spec, created or reset_passwords))
     return users

@@ -6,7 +6,7 @@ dashboard's "Export CSV" buttons, the admin's "Export selected as CSV" action,
 
 1. the rows: the list's own FilterSet over `visible_to(user)` (so the file holds
    exactly the rows the page shows), then one `values_list()` query whose
-   per-hire figures are computed in SQL with the definitions in querysets.py;
+   per-hire figures are computed in SQL with the definitions in rules.py;
 2. `safe_cell()`: the one function that neutralises spreadsheet formulas;
 3. `iter_csv()`: UTF-8 with a byte-order mark, a header row, ISO dates, rows
    written through csv.writer in batches of BATCH_ROWS — one query, flat memory.
@@ -83,7 +83,7 @@ from django.utils.cache import patch_cache_control
 
 from .filters import AssignmentFilterSet, HireFilterSet, TuitionFilterSet
 from .models import Assignment, HeldCertification, NewHire, PlanGuidance
-from .querysets import overdue_q
+from .rules import overdue_q
 
 BATCH_ROWS = 2000
 BOM = "\ufeff"

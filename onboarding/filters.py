@@ -9,18 +9,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
-from .querysets import can_view_all, overdue_q
+from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
-HEALTH_CHOICES = [
-    ("overdue", "Overdue"),
-    ("at_risk", "At risk"),
-    ("on_track", "On track"),
-    ("complete", "Complete"),
-    ("no_plan", "No plan"),
-]
 ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
 
@@ -62,7 +54,7 @@ class HireFilterSet(ScopedFilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     health = django_filters.ChoiceFilter(
-        choices=HEALTH_CHOICES,
+        choices=Health.choices,
         method="filter_health",
         empty_label="Any health",
         label="Plan health",
@@ -135,7 +127,7 @@ class HireFilterSet(ScopedFilterSet):
         # The plans' progress rows hold the earliest open due date and the hire: one
         # index probe per hire instead of reading its assignments.
         overdue = PlanProgress.objects.filter(
-            hire=OuterRef("pk"), next_open_due__lt=timezone.localdate()
+            hire=OuterRef("pk"), next_open_due__lt=overdue_cutoff()
         )
         return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
 

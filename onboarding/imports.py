@@ -30,7 +30,7 @@ from . import services
 from .exports import restore_cell
 from .forms.imports import HireRowForm
 from .models import NewHire, PlanTemplate, RoleProfile, User
-from .querysets import can_view_all
+from .rules import can_view_all
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000

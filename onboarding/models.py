@@ -24,8 +24,8 @@ from .querysets import (
     PlanGuidanceQuerySet,
     PlanProgressQuerySet,
     TrainingPlanQuerySet,
-    overdue_q,
 )
+from .rules import AssignmentStatus, is_open, is_overdue, overdue_q
 
 MAX_DUE_OFFSET_DAYS = 730
 # Dates people type are kept within a range where date arithmetic (due dates from
@@ -351,12 +351,8 @@ class TrainingPlan(models.Model):
 class Assignment(models.Model):
     """One course in a plan, with its schedule, status and tuition."""
 
-    class Status(models.TextChoices):
-        ASSIGNED = "assigned", "Assigned"
-        SCHEDULED = "scheduled", "Scheduled"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        WAIVED = "waived", "Waived"
+    # The statuses and which of them are open live with the other rules.
+    Status = AssignmentStatus
 
     class PaidBy(models.TextChoices):
         EMPLOYER = "employer", "Employer"
@@ -440,11 +436,10 @@ class Assignment(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (self.Status.COMPLETED, self.Status.WAIVED)
+        return is_open(self.status)
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        # Same rule as querysets.overdue_q, for an instance already in memory.
-        return self.is_open and self.due_date < (today or timezone.localdate())
+        return is_overdue(self.status, self.due_date, today)
 
 
 class Guidance(models.Model):
@@ -528,15 +523,15 @@ class PlanProgress(models.Model):
 
     Summing a million assignments on every page load is what made the people-ops
     dashboard slow; these rows hold the same facts per plan, so the cards, charts
-    and filters read one row per plan instead. Triggers (migration 0008) recompute
+    and filters read one row per plan instead. Triggers (onboarding/triggers.py) recompute
     a plan's row in the same transaction as every insert, update or delete of its
     assignments or guidance, or change to its hire, however the write is made
     (services, admin, imports, bulk_create, raw SQL); the application never
     writes here. `manage.py rebuild_rollups --check` compares them with a recount.
 
     The stored facts do not depend on today's date, so the rows never go stale:
-    overdue is `next_open_due < today`, at risk is `next_unscheduled_due` within
-    the window (see querysets.health_expression).
+    overdue is `next_open_due` before the overdue cutoff, at risk is
+    `next_unscheduled_due` within the window (see rules.health_expression).
     """
 
     plan = models.OneToOneField(
@@ -594,15 +589,16 @@ class PlanProgress(models.Model):
 
 
 class DailyTotals(models.Model):
-    """What the dashboard sums over date ranges, per day and hiring manager, kept by triggers.
+    """What the dashboard sums over date ranges, per day, hiring manager and currency.
 
     Assignments due that day (open ones, and non-waived tuition by payer) and
     sessions booked that day. The overdue card, tuition figures and "sessions
     coming up" are sums over day ranges; summed here they read a few thousand rows
-    instead of every assignment. Triggers (migration 0009) add each written
-    assignment's share and take away its old one, and move a hire's shares when
-    its manager or archived state changes. Tuition is in cents so the running sums
-    stay exact.
+    instead of every assignment. Tuition is in cents, in the currency of the
+    course, so the running sums stay exact and currencies are never added
+    together. Triggers (onboarding/triggers.py) add each written assignment's
+    share and take away its old one, and move a hire's shares when its manager
+    or archived state changes (or a course's currency).
     """
 
     # No database constraint: a delete that removes a manager's last hire and the
@@ -615,6 +611,7 @@ class DailyTotals(models.Model):
     )
     hire_archived = models.BooleanField()
     day = models.DateField()
+    currency = models.CharField(max_length=3, help_text="The currency of the courses' tuition.")
     open_due_count = models.IntegerField(
         default=0, help_text="Assignments due that day, neither completed nor waived."
     )
@@ -631,13 +628,13 @@ class DailyTotals(models.Model):
         verbose_name_plural = "daily totals"
         constraints = [
             models.UniqueConstraint(
-                fields=["hiring_manager", "hire_archived", "day"],
-                name="dailytotals_one_row_per_key",
+                fields=["hiring_manager", "hire_archived", "day", "currency"],
+                name="dailytotals_one_row_per_key_and_currency",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Totals for {self.day}, manager {self.hiring_manager_id}"
+        return f"Totals for {self.day}, manager {self.hiring_manager_id}, {self.currency}"
 
 
 class DigestDelivery(models.Model):

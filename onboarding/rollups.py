@@ -1,10 +1,14 @@
 """Checks and rebuilds the rollup tables against the rows they summarise.
 
-PlanProgress (per plan) and DailyTotals (per manager, archived state and day)
-are kept by database triggers (migrations 0008 and 0009). Nothing in the
-application writes them, so a difference means a bug or someone disabled the
-triggers; `manage.py rebuild_rollups --check` finds one, and without --check
+PlanProgress (per plan) and DailyTotals (per manager, archived state, day and
+currency) are kept by database triggers (onboarding/triggers.py). Nothing in
+the application writes them, so a difference means a bug or someone disabled
+the triggers; `manage.py rebuild_rollups --check` finds one, and without --check
 the command recounts both tables from scratch.
+
+The recount here is written in Python with the ORM and rules.py, independently
+of the triggers' SQL, so comparing the two (`differences()`) proves the SQL
+right; the property tests in tests/test_rollups.py do that after random writes.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, F, Min, Q
 
+from . import triggers
 from .models import Assignment, DailyTotals, PlanGuidance, PlanProgress, TrainingPlan
-from .querysets import open_q
+from .rules import UNSCHEDULED_STATUS, UNSPENT_STATUS, is_open, open_q
 
 PROGRESS_FIELDS = (
     "hire_id",
@@ -64,7 +69,7 @@ def expected_plan_progress() -> dict[int, dict]:
             completed_count=Count("pk", filter=Q(status=Assignment.Status.COMPLETED)),
             waived_count=Count("pk", filter=Q(status=Assignment.Status.WAIVED)),
             next_open_due=Min("due_date", filter=open_q()),
-            next_unscheduled_due=Min("due_date", filter=Q(status=Assignment.Status.ASSIGNED)),
+            next_unscheduled_due=Min("due_date", filter=Q(status=UNSCHEDULED_STATUS)),
         )
         .order_by()
     )
@@ -88,7 +93,7 @@ def _cents(amount: Decimal | float | None) -> int:
 
 
 def expected_daily_totals() -> dict[tuple, dict]:
-    """Per (manager, archived, day): what is due that day and what is booked for it."""
+    """Per (manager, archived, day, currency): what is due that day and what is booked for it."""
     expected: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(TOTALS_FIELDS, 0))
     rows = Assignment.objects.values(
         "due_date",
@@ -96,18 +101,20 @@ def expected_daily_totals() -> dict[tuple, dict]:
         "status",
         "paid_by",
         "tuition_cost",
+        currency=F("course__currency"),
         manager_id=F("plan__hire__hiring_manager_id"),
         archived_at=F("plan__hire__archived_at"),
     ).iterator(chunk_size=5000)
     for row in rows:
-        key = (row["manager_id"], row["archived_at"] is not None)
-        totals = expected[(*key, row["due_date"])]
+        manager, archived = row["manager_id"], row["archived_at"] is not None
+        totals = expected[(manager, archived, row["due_date"], row["currency"])]
         status = row["status"]
-        if status not in (Assignment.Status.COMPLETED, Assignment.Status.WAIVED):
+        if is_open(status):
             totals["open_due_count"] += 1
-        if status != Assignment.Status.WAIVED:
+        if status != UNSPENT_STATUS:
             if row["scheduled_for"] is not None:
-                expected[(*key, row["scheduled_for"])]["sessions_count"] += 1
+                session_day = (manager, archived, row["scheduled_for"], row["currency"])
+                expected[session_day]["sessions_count"] += 1
             if row["paid_by"] == Assignment.PaidBy.EMPLOYER:
                 totals["employer_tuition_cents"] += _cents(row["tuition_cost"])
             elif row["paid_by"] == Assignment.PaidBy.HIRE:
@@ -138,45 +145,32 @@ def differences() -> list[str]:
     zero = dict.fromkeys(TOTALS_FIELDS, 0)
     expected_totals = expected_daily_totals()
     stored_totals = {
-        (row.pop("hiring_manager_id"), row.pop("hire_archived"), row.pop("day")): row
+        (
+            row.pop("hiring_manager_id"),
+            row.pop("hire_archived"),
+            row.pop("day"),
+            row.pop("currency"),
+        ): row
         for row in DailyTotals.objects.values(
-            "hiring_manager_id", "hire_archived", "day", *TOTALS_FIELDS
+            "hiring_manager_id", "hire_archived", "day", "currency", *TOTALS_FIELDS
         )
     }
     for key in sorted(expected_totals.keys() | stored_totals.keys(), key=str):
         want, have = expected_totals.get(key, zero), stored_totals.get(key, zero)
         for field in TOTALS_FIELDS:
             if want[field] != have[field]:
-                manager, archived, day = key
+                manager, archived, day, currency = key
                 found.append(
-                    f"day {day}, manager {manager}{' (archived)' if archived else ''}: "
+                    f"day {day}, manager {manager}{' (archived)' if archived else ''}, "
+                    f"{currency}: "
                     f"{field} is {have[field]}, should be {want[field]}"
                 )
     return found
 
 
-@transaction.atomic
 def rebuild() -> None:
-    """Recount both tables from scratch."""
-    if connection.vendor == "postgresql":
-        # Writers wait until the recount is in; their triggers then add to it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "LOCK TABLE onboarding_planprogress, onboarding_dailytotals IN EXCLUSIVE MODE"
-            )
-    PlanProgress.objects.all().delete()
-    PlanProgress.objects.bulk_create(
-        (PlanProgress(plan_id=plan_id, **row) for plan_id, row in expected_plan_progress().items()),
-        batch_size=2000,
-    )
-    DailyTotals.objects.all().delete()
-    DailyTotals.objects.bulk_create(
-        (
-            DailyTotals(hiring_manager_id=manager_id, hire_archived=archived, day=day, **totals)
-            for (manager_id, archived, day), totals in expected_daily_totals().items()
-        ),
-        batch_size=2000,
-    )
+    """Recount both tables from scratch (set-based, with the triggers' own SELECTs)."""
+    triggers.rebuild(connection)
 
 
 def compact() -> None:

@@ -2,7 +2,7 @@
 
 Every figure is one aggregate query over rows the user may see (`visible_to`),
 so the cost of the home page does not grow with the number of hires. Rules such
-as "overdue" and "health" come from querysets.py; nothing here re-defines them.
+as "overdue" and "health" come from rules.py; nothing here re-defines them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .querysets import overdue_q
+from .rules import overdue_cutoff, overdue_q
 
 # Hires who start this soon without a plan need one now.
 PLAN_NEEDED_WITHIN_DAYS = 14
@@ -53,7 +53,8 @@ class Cards:
     plans_complete: int
     overdue_assignments: int
     sessions_soon: int
-    employer_tuition_this_year: Decimal
+    # Currency -> amount, in currency order; amounts in different currencies are never added.
+    employer_tuition_this_year: dict[str, Decimal]
     year: int
     plans_with_undiscussed_guidance: int
 
@@ -61,7 +62,7 @@ class Cards:
 def cards(
     user: User, today: datetime.date | None = None, *, active_hires: int | None = None
 ) -> Cards:
-    """The summary cards: three queries whatever the data size.
+    """The summary cards: four queries whatever the data size.
 
     `active_hires` may be given when the caller has already counted them (the home
     page's unfiltered hires table has).
@@ -85,24 +86,23 @@ def cards(
         )
     )
 
-    # Overdue means open and due before today (querysets.overdue_q). The daily
-    # totals hold per day what is due and what is booked, so each figure sums a
-    # few thousand rows.
+    # Overdue means open and due before the cutoff (rules.overdue_cutoff). The
+    # daily totals hold per day what is due and what is booked, so each figure
+    # sums a few thousand rows.
     sessions_end = today + datetime.timedelta(days=SESSIONS_WITHIN_DAYS)
-    totals = (
-        DailyTotals.objects.visible_to(user)
-        .active()
-        .aggregate(
-            overdue=Sum("open_due_count", filter=Q(day__lt=today)),
-            tuition_cents=Sum(
-                "employer_tuition_cents",
-                filter=Q(
-                    day__gte=datetime.date(today.year, 1, 1),
-                    day__lte=datetime.date(today.year, 12, 31),
-                ),
-            ),
-            sessions=Sum("sessions_count", filter=Q(day__gte=today, day__lte=sessions_end)),
+    daily = DailyTotals.objects.visible_to(user).active()
+    totals = daily.aggregate(
+        overdue=Sum("open_due_count", filter=Q(day__lt=overdue_cutoff(today))),
+        sessions=Sum("sessions_count", filter=Q(day__gte=today, day__lte=sessions_end)),
+    )
+    tuition = (
+        daily.filter(
+            day__gte=datetime.date(today.year, 1, 1), day__lte=datetime.date(today.year, 12, 31)
         )
+        .values("currency")
+        .annotate(cents=Sum("employer_tuition_cents"))
+        .filter(cents__gt=0)
+        .order_by("currency")
     )
     return Cards(
         active_hires=active_hires,
@@ -112,7 +112,7 @@ def cards(
         plans_complete=health["complete"] or 0,
         overdue_assignments=totals["overdue"] or 0,
         sessions_soon=totals["sessions"] or 0,
-        employer_tuition_this_year=_from_cents(totals["tuition_cents"]),
+        employer_tuition_this_year={row["currency"]: _from_cents(row["cents"]) for row in tuition},
         year=today.year,
         plans_with_undiscussed_guidance=health["guidance"] or 0,
     )
@@ -243,14 +243,16 @@ def cohort_completion(user: User, today: datetime.date | None = None) -> list[di
 
 
 def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
-    """Employer-paid and hire-paid tuition per quarter of this year and the last.
+    """Employer-paid and hire-paid tuition per quarter of this year and the last, per currency.
 
     A quarter is that of the assignment's due date (as in the tuition export);
-    waived courses cost nothing and are left out.
+    waived courses cost nothing and are left out. Each currency has its own
+    quarters (`currencies`, in currency order): amounts are never added across
+    currencies.
     """
     today = today or timezone.localdate()
     years = [today.year - 1, today.year]
-    # The totals hold non-waived tuition per due date and payer, in cents.
+    # The totals hold non-waived tuition per due date, payer and currency, in cents.
     rows = (
         DailyTotals.objects.visible_to(user)
         .active()
@@ -259,27 +261,30 @@ def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
             day__lte=datetime.date(years[1], 12, 31),
         )
         # By day in SQL, folded into quarters here (see cohort_completion for why).
-        .values("day")
+        .values("day", "currency")
         .annotate(employer=Sum("employer_tuition_cents"), hire=Sum("hire_tuition_cents"))
         .order_by()
     )
-    sums: dict[tuple[int, int, str], Decimal] = {}
+    sums: dict[tuple[str, int, int, str], Decimal] = {}
     for row in rows:
         due = row["day"]
         for payer in (Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE):
-            key = (due.year, (due.month - 1) // 3 + 1, payer)
+            key = (row["currency"], due.year, (due.month - 1) // 3 + 1, payer)
             sums[key] = sums.get(key, Decimal(0)) + _from_cents(row[payer])
-    quarters = []
-    for year in years:
-        for quarter in range(1, 5):
-            employer = sums.get((year, quarter, Assignment.PaidBy.EMPLOYER), Decimal(0))
-            hire = sums.get((year, quarter, Assignment.PaidBy.HIRE), Decimal(0))
-            quarters.append(
-                {
-                    "label": f"Q{quarter} {year}",
-                    "employer": float(employer),
-                    "hire": float(hire),
-                    "total": float(employer + hire),
-                }
-            )
-    return {"years": years, "quarters": quarters}
+    currencies = []
+    for currency in sorted({key[0] for key, amount in sums.items() if amount}):
+        quarters = []
+        for year in years:
+            for quarter in range(1, 5):
+                employer = sums.get((currency, year, quarter, Assignment.PaidBy.EMPLOYER), 0)
+                hire = sums.get((currency, year, quarter, Assignment.PaidBy.HIRE), 0)
+                quarters.append(
+                    {
+                        "label": f"Q{quarter} {year}",
+                        "employer": float(employer),
+                        "hire": float(hire),
+                        "total": float(employer + hire),
+                    }
+                )
+        currencies.append({"currency": currency, "quarters": quarters})
+    return {"years": years, "currencies": currencies}

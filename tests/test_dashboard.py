@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from onboarding import services, stats
 from onboarding.models import TrainingPlan
-from onboarding.querysets import HEALTH_RULES
+from onboarding.rules import HEALTH_RULES
 
 from .factories import (
     AssignmentFactory,
+    CourseFactory,
     HeldCertificationFactory,
     NewHireFactory,
     TrainingPlanFactory,
@@ -149,7 +150,7 @@ def test_it_counts_the_cards_for_the_owners_hires_only(owner_client, world):
     assert cards.sessions_soon == 1
     # 1200 + 500 employer-paid, due this year; hire-paid, waived and others' are left out.
     if (TODAY - 4 * DAY).year == TODAY.year and (TODAY + 10 * DAY).year == TODAY.year:
-        assert cards.employer_tuition_this_year == Decimal("1700")
+        assert cards.employer_tuition_this_year == {"USD": Decimal("1700")}
 
 
 def test_it_counts_every_hire_for_people_ops(people_ops_client, world):
@@ -282,7 +283,9 @@ def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
     AssignmentFactory(plan=plan, due_date=datetime.date(TODAY.year - 2, 5, 1), tuition_cost=9)
 
     response = owner_client.get(reverse("onboarding:home"))
-    quarters = {q["label"]: q for q in response.context["tuition"]["quarters"]}
+    [usd] = response.context["tuition"]["currencies"]
+    assert usd["currency"] == "USD"
+    quarters = {q["label"]: q for q in usd["quarters"]}
     assert len(quarters) == 8
     assert quarters[f"Q4 {TODAY.year - 1}"]["employer"] == 100
     assert quarters[f"Q1 {TODAY.year}"] == {
@@ -291,14 +294,44 @@ def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
         "hire": 250,
         "total": 290,
     }
-    data = json_script(response.content.decode(), "tuition-chart-data")
+    data = json_script(response.content.decode(), "tuition-chart-data-USD")
+    assert data["currency"] == "USD"
     assert sum(data["employer"]) == 140
     assert sum(data["hire"]) == 250
 
 
+def test_it_never_adds_currencies_together_on_the_home_page(owner, owner_client):
+    """A hire whose plan has EUR and USD employer-paid courses: two amounts, never their sum."""
+    plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
+    due = datetime.date(TODAY.year, 6, 15)
+    for currency, amount in (("USD", 1000), ("EUR", 800)):
+        course = CourseFactory(currency=currency, tuition=amount)
+        AssignmentFactory(
+            plan=plan, course=course, due_date=due, tuition_cost=amount, paid_by="employer"
+        )
+
+    response = owner_client.get(reverse("onboarding:home"))
+    assert response.context["cards"].employer_tuition_this_year == {
+        "EUR": Decimal("800"),
+        "USD": Decimal("1000"),
+    }
+    body = response.content.decode()
+    card = body[body.index("Employer-paid tuition") : body.index("each currency on its own")]
+    assert "800" in card and "EUR" in card and "1,000" in card and "USD" in card
+    assert "1,800" not in card
+    eur = json_script(body, "tuition-chart-data-EUR")
+    usd = json_script(body, "tuition-chart-data-USD")
+    assert (sum(eur["employer"]), sum(usd["employer"])) == (800, 1000)
+
+
 def test_it_scopes_chart_data_to_the_user(outsider_client, world):
     response = outsider_client.get(reverse("onboarding:home"))
-    assert sum(q["employer"] for q in response.context["tuition"]["quarters"]) in (0, 7000)
+    spent = [
+        q["employer"]
+        for block in response.context["tuition"]["currencies"]
+        for q in block["quarters"]
+    ]
+    assert sum(spent) in (0, 7000)
     assert sum(c["total"] for c in response.context["cohorts"]) <= 1
 
 

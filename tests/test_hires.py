@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from onboarding import services
 from onboarding.models import Assignment, NewHire
-from onboarding.querysets import HEALTH_RULES
+from onboarding.rules import HEALTH_RULES
 
 from .factories import (
     AssignmentFactory,

@@ -15,7 +15,7 @@ from onboarding.models import (
     PlanGuidance,
     TrainingPlan,
 )
-from onboarding.querysets import (
+from onboarding.rules import (
     AT_RISK_WINDOW_DAYS,
     HEALTH_RULES,
     can_view_all,

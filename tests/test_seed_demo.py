@@ -17,7 +17,7 @@ from onboarding.models import (
     TrainingPlan,
     User,
 )
-from onboarding.querysets import can_view_all
+from onboarding.rules import can_view_all
 
 COUNTED = [User, NewHire, TrainingPlan, Assignment, HeldCertification, PlanGuidance]
 
@@ -157,10 +157,11 @@ def test_it_creates_two_managers_a_people_ops_user_and_an_admin(seeded):
     )
     assert all(u.is_staff and u.is_active and not u.is_superuser for u in (maria, devon, pat))
     assert admin.is_superuser
-    # Managers get exactly what the test personas get.
-    expected = {p.codename for p in manager_permissions()}
+    # Managers get exactly what the test personas get, through the migration's group.
+    expected = {f"onboarding.{p.codename}" for p in manager_permissions()}
     for manager in (maria, devon):
-        assert set(manager.user_permissions.values_list("codename", flat=True)) == expected
+        assert set(manager.groups.values_list("name", flat=True)) == {"Hiring managers"}
+        assert manager.get_group_permissions() == expected
         assert not can_view_all(manager)
         assert not manager.has_perm("onboarding.change_course")
     assert can_view_all(pat)

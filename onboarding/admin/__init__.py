@@ -1,7 +1,7 @@
 """The Django admin: a workspace people-ops can use all day.
 
 One module per concern; importing them registers their admins. The rules the
-whole package follows (scoping, rules from querysets.py, writes through
+whole package follows (scoping, rules from rules.py, writes through
 services.py) are written down in `scoping`.
 """
 

@@ -23,7 +23,7 @@ from ..models import (
     TrainingPlan,
     User,
 )
-from ..querysets import can_view_all
+from ..rules import can_view_all
 from .scoping import (
     DiscussedFilter,
     KeepGuidanceOnCascadeMixin,

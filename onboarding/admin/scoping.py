@@ -8,7 +8,7 @@ Three rules shape the whole admin package:
   another manager's hire, plan, assignment, certification or guidance. The
   change history views are guarded the same way (simple-history would
   otherwise fall back to the historical copy of an object the user may not see).
-* Rules about *which rows* (overdue, health) come from querysets.py; nothing
+* Rules about *which rows* (overdue, health) come from rules.py; nothing
   here re-defines them.
 * State changes with business rules (complete, waive, archive, attaching
   guidance) go through services.py. Plain field edits are saved by the admin
@@ -27,27 +27,22 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import exports, services
 from ..models import Assignment, HeldCertification, PlanGuidance, TrainingPlan, User
-from ..querysets import AT_RISK_WINDOW_DAYS, HEALTH_RULES, can_view_all, due_within_q, overdue_q
-
-HEALTH_LABELS = {
-    "overdue": "Overdue",
-    "at_risk": "At risk",
-    "no_plan": "No plan",
-    "on_track": "On track",
-    "complete": "Complete",
-}
-# Sorting the health column puts the rows that need attention first.
-HEALTH_RANK = Case(
-    *(When(health=value, then=Value(rank)) for rank, value in enumerate(HEALTH_LABELS)),
-    default=Value(len(HEALTH_LABELS)),
-    output_field=IntegerField(),
+from ..rules import (
+    AT_RISK_WINDOW_DAYS,
+    HEALTH_LABELS,
+    HEALTH_RULES,
+    Health,
+    can_view_all,
+    due_within_q,
+    health_rank_expression,
+    overdue_q,
 )
 
 # Set on the request by ScopedAdmin.get_form so that foreign-key choices can keep
@@ -231,12 +226,12 @@ class HealthFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             (value, label)
-            for value, label in HEALTH_LABELS.items()
-            if value != "no_plan" or self.include_no_plan
+            for value, label in Health.choices
+            if value != Health.NO_PLAN or self.include_no_plan
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in HEALTH_LABELS:
+        if self.value() in Health.values:
             return queryset.filter(health=self.value())
         return queryset
 
@@ -246,7 +241,7 @@ class PlanHealthFilter(HealthFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    """Overdue as querysets.overdue_q defines it, plus "due soon"."""
+    """Overdue as rules.overdue_q defines it, plus "due soon"."""
 
     title = "overdue"
     parameter_name = "overdue"
@@ -308,7 +303,7 @@ class ProgressChangeList(ChangeList):
         if self._needs_progress_on_every_row(request) and not hasattr(self, "_annotated"):
             self._annotated = True
             self.root_queryset = self.root_queryset.with_progress().annotate(
-                health_rank=HEALTH_RANK
+                health_rank=health_rank_expression()
             )
         return super().get_queryset(request, exclude_parameters)
 

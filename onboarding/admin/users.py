@@ -8,7 +8,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from ..models import DigestDelivery, User
-from ..querysets import can_view_all
+from ..rules import can_view_all
 
 
 @admin.register(User)

@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import Q
 
 from ..models import NewHire, RoleProfile, User
-from ..querysets import can_view_all
+from ..rules import can_view_all
 from ..services import HIRE_FIELDS
 
 

@@ -12,19 +12,17 @@ from django import template
 from django.utils.html import format_html
 
 from .. import expiry
-from ..filters import HEALTH_CHOICES
-from ..querysets import HEALTH_RULES
+from ..rules import HEALTH_LABELS, HEALTH_RULES, Health
 
 register = template.Library()
 
-HEALTH_LABELS = dict(HEALTH_CHOICES)
 # Bootstrap's text-bg-* pairs keep WCAG AA contrast for the badge text.
 HEALTH_CLASSES = {
-    "overdue": "text-bg-danger",
-    "at_risk": "text-bg-warning",
-    "on_track": "text-bg-success",
-    "complete": "text-bg-primary",
-    "no_plan": "text-bg-secondary",
+    Health.OVERDUE: "text-bg-danger",
+    Health.AT_RISK: "text-bg-warning",
+    Health.ON_TRACK: "text-bg-success",
+    Health.COMPLETE: "text-bg-primary",
+    Health.NO_PLAN: "text-bg-secondary",
 }
 
 
@@ -52,7 +50,7 @@ def health_badge(health: str) -> str:
 @register.simple_tag
 def health_legend() -> list[tuple[str, str, str]]:
     """(key, label, rule) for every health, in the order of the filter."""
-    return [(key, label, HEALTH_RULES[key]) for key, label in HEALTH_CHOICES]
+    return [(key, label, HEALTH_RULES[key]) for key, label in Health.choices]
 
 
 def _step(percent: int | None) -> int:

@@ -35,13 +35,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "percent": [c["percent"] for c in cohorts],
             "assignments": [c["total"] for c in cohorts],
         },
-        "tuition_chart": {
-            "labels": [q["label"] for q in tuition["quarters"]],
-            "employer": [q["employer"] for q in tuition["quarters"]],
-            "hire": [q["hire"] for q in tuition["quarters"]],
-        },
+        # One chart per currency: amounts in different currencies are never added.
+        "tuition_charts": [
+            {
+                "currency": block["currency"],
+                "quarters": block["quarters"],
+                "data_id": f"tuition-chart-data-{block['currency']}",
+                "data": {
+                    "currency": block["currency"],
+                    "labels": [q["label"] for q in block["quarters"]],
+                    "employer": [q["employer"] for q in block["quarters"]],
+                    "hire": [q["hire"] for q in block["quarters"]],
+                },
+            }
+            for block in tuition["currencies"]
+        ],
         "has_cohort_data": any(c["total"] for c in cohorts),
-        "has_tuition_data": any(q["total"] for q in tuition["quarters"]),
         "plan_needed_days": stats.PLAN_NEEDED_WITHIN_DAYS,
         "sessions_days": stats.SESSIONS_WITHIN_DAYS,
         **table,

@@ -37,7 +37,7 @@ from ..models import (
     TrainingPlan,
     User,
 )
-from ..querysets import can_view_all, overdue_q
+from ..rules import can_view_all, overdue_q
 
 PER_PAGE = 50
 HISTORY_SHOWN = 50

@@ -82,7 +82,7 @@
       options.plugins.tooltip = {
         callbacks: {
           label: function (context) {
-            return context.dataset.label + ": " + money(context.raw) + " USD";
+            return context.dataset.label + ": " + money(context.raw) + " " + data.currency;
           }
         }
       };

@@ -22,7 +22,7 @@ from django.http import QueryDict
 
 from onboarding import exports
 from onboarding.models import User
-from onboarding.querysets import VIEW_ALL_PERMISSION
+from onboarding.rules import VIEW_ALL_PERMISSION
 
 
 class ScheduledJob:
