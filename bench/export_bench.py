@@ -112,14 +112,11 @@ def _best_seconds(fn, repeat: int = REPEAT) -> float:
 
 def _export_rows(data: dict | None = None):
     """The export's own query (values_list) for a people-ops user."""
-    from django.test import RequestFactory
-
-    from onboarding import exports
+    from onboarding import selectors
     from onboarding.models import User
 
-    request = RequestFactory().get(EXPORT_URL, data or {})
-    request.user = User.objects.get(username="bench-export-people-ops")
-    return exports.filtered_rows("assignments", data or {}, request=request)
+    user = User.objects.get(username="bench-export-people-ops")
+    return selectors.export_rows("assignments", data or {}, user=user)
 
 
 def _sql_literal(value) -> str:

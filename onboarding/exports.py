@@ -4,9 +4,10 @@ Every export is built from the same three pieces, whoever asks for it (the
 dashboard's "Export CSV" buttons, the admin's "Export selected as CSV" action,
 `manage.py export_csv`):
 
-1. the rows: the list's own FilterSet over `visible_to(user)` (so the file holds
-   exactly the rows the page shows), then one `values_list()` query whose
-   per-hire figures are computed in SQL with the definitions in rules.py;
+1. the rows: selectors.export_rows(), the list's own FilterSet over
+   `visible_to(user)` (so the file holds exactly the rows the page shows), then
+   one `values_list()` query of the columns defined here, whose per-hire
+   figures are computed in SQL with the definitions in rules.py;
 2. `safe_cell()`: the one function that neutralises spreadsheet formulas;
 3. `iter_csv()`: UTF-8 with a byte-order mark, a header row, ISO dates, rows
    written through csv.writer in batches of BATCH_ROWS — one query, flat memory.
@@ -29,15 +30,9 @@ column, yes/no for flags, an empty cell for nothing.
 Public API
     safe_cell(value)                  the formula guard, for any CSV writer
     restore_cell(text)                its inverse, for reading our own files back (import)
-    filterset_for(name, data, request=)   the list's FilterSet over visible_to(request.user)
-    filtered_rows(name, data, request=)   the rows of an export as the list filters them;
-                                      raises ExportFilterError (message for a 400)
-    export_rows(name, queryset, sort=)    the values_list() query of an export
+    columns(name), header(name)       an export's columns (selectors.rows_of queries them)
     iter_csv(name, rows)              the file as an iterator of bytes
     stream_response(name, rows)       StreamingHttpResponse named <name>-YYYY-MM-DD.csv
-    export_response(name, queryset)   the admin action: the rows of an already scoped
-                                      NewHire queryset ("hires") or Assignment queryset
-                                      ("assignments", "tuition")
     write_csv(name, rows, fileobj)    the same bytes into a binary file (export_csv)
 """
 
@@ -47,8 +42,7 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from typing import IO, Any
@@ -56,7 +50,6 @@ from typing import IO, Any
 from django.db.models import (
     Case,
     CharField,
-    Count,
     DecimalField,
     Exists,
     F,
@@ -65,24 +58,18 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
 from django.db.models.functions import (
-    Cast,
     Coalesce,
-    Concat,
-    ExtractQuarter,
-    ExtractYear,
     TruncDate,
 )
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .filters import AssignmentFilterSet, HireFilterSet, TuitionFilterSet
-from .models import Assignment, HeldCertification, NewHire, PlanGuidance
+from .models import HeldCertification, PlanGuidance
 from .rules import overdue_q
 
 BATCH_ROWS = 2000
@@ -158,10 +145,6 @@ def restore_cell(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
         return text[1:]
     return text
-
-
-class ExportFilterError(ValueError):
-    """The query string does not describe a valid filter; the message says why."""
 
 
 class JoinedLabels(Subquery):
@@ -362,141 +345,22 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class ExportSpec:
-    name: str
-    model: type
-    filterset_class: type
-    default_order: tuple[str, ...]
-
-    @property
-    def header(self) -> list[str]:
-        if self.name == "tuition":
-            return list(TUITION_HEADER)
-        columns = _hire_columns() if self.name == "hires" else _assignment_columns()
-        return [header for header, _ in columns]
+EXPORT_NAMES = ("hires", "assignments", "tuition")
 
 
-EXPORTS: dict[str, ExportSpec] = {
-    "hires": ExportSpec("hires", NewHire, HireFilterSet, ("-start_date", "full_name")),
-    "assignments": ExportSpec("assignments", Assignment, AssignmentFilterSet, ("due_date",)),
-    "tuition": ExportSpec("tuition", Assignment, TuitionFilterSet, TUITION_DEFAULT_ORDER),
-}
-EXPORT_NAMES = tuple(EXPORTS)
-
-
-def _spec(name: str) -> ExportSpec:
-    try:
-        return EXPORTS[name]
-    except KeyError:
-        raise ValueError(f"Unknown export {name!r}; choose one of {', '.join(EXPORTS)}.") from None
-
-
-def filterset_for(name: str, data: Mapping | None, *, request) -> Any:
-    """The list's FilterSet over the rows `request.user` may see (shared with the pages)."""
-    spec = _spec(name)
-    filterset = spec.filterset_class(
-        data, queryset=spec.model.objects.visible_to(request.user), request=request
-    )
-    if name == "tuition":
-        # Tuition rows are groups, not assignments: they sort by TUITION_SORTS instead.
-        filterset.filters.pop("sort", None)
-    return filterset
-
-
-def describe_errors(errors: Mapping[str, list[str]]) -> str:
-    parts = []
-    for field, messages in errors.items():
-        parts.append(f"{field}: {' '.join(str(m) for m in messages)}")
-    return "Invalid filter — " + "; ".join(parts)
-
-
-def filtered_queryset(name: str, data: Mapping | None, *, request) -> QuerySet:
-    """The rows behind an export, as the list page filters them. Raises ExportFilterError."""
-    filterset = filterset_for(name, data, request=request)
-    if not filterset.is_valid():
-        raise ExportFilterError(describe_errors(filterset.errors))
-    return filterset.qs
-
-
-def tuition_sort(data: Mapping | None) -> str:
-    """The tuition ?sort= (default: by quarter); raises ExportFilterError."""
-    sort = (data or {}).get("sort") or "quarter"
-    _check_tuition_sort(sort)
-    return sort
-
-
-def _check_tuition_sort(sort: str) -> None:
-    if sort not in TUITION_SORTS:
-        raise ExportFilterError(f"Invalid filter — sort: choose one of {', '.join(TUITION_SORTS)}.")
-
-
-def filtered_rows(name: str, data: Mapping | None, *, request) -> QuerySet:
-    """filtered_queryset() turned into the export's rows (values_list)."""
-    sort = tuition_sort(data) if name == "tuition" else None
-    return export_rows(name, filtered_queryset(name, data, request=request), sort=sort)
-
-
-def ordered(name: str, queryset: QuerySet) -> QuerySet:
-    """The FilterSet's ?sort= if any, else the export's default; the key last keeps it stable."""
-    return queryset.order_by(*(queryset.query.order_by or _spec(name).default_order), "pk")
-
-
-def export_rows(name: str, queryset: QuerySet, *, sort: str | None = None) -> QuerySet:
-    """The one query behind an export: a values_list() in the file's column order."""
-    _spec(name)  # an unknown name fails here, with the list of names
-    if name == "tuition":
-        return tuition_rows(queryset, sort or "quarter")
+def columns(name: str) -> list[tuple[str, Any]]:
+    """(header, lookup or expression) for each column of the hires or assignments export."""
     if name == "hires":
-        columns = _hire_columns()
-        queryset = ordered(name, queryset).with_progress().with_overdue_count()
-    else:
-        columns = _assignment_columns()
-        queryset = ordered(name, queryset)
-    # Expressions are selected under an alias; plain lookups as they are.
-    aliases = {f"x_{header}": value for header, value in columns if not isinstance(value, str)}
-    fields = [value if isinstance(value, str) else f"x_{header}" for header, value in columns]
-    return queryset.annotate(**aliases).values_list(*fields)
+        return _hire_columns()
+    if name == "assignments":
+        return _assignment_columns()
+    raise ValueError(f"Unknown export {name!r}; choose one of {', '.join(EXPORT_NAMES)}.")
 
 
-def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = False) -> QuerySet:
-    """Assignments grouped into spend rows (see the rule in the module docstring)."""
-    _check_tuition_sort(sort)
-    quarter = Concat(
-        Cast(ExtractYear("due_date"), CharField()),
-        Value("-Q"),
-        Cast(ExtractQuarter("due_date"), CharField()),
-        output_field=CharField(),
-    )
-    grouped = (
-        queryset.exclude(status=Assignment.Status.WAIVED)
-        .order_by()  # any ?sort= of the assignment list would split the groups
-        .values(
-            "paid_by",
-            quarter=quarter,
-            hiring_manager=F("plan__hire__hiring_manager__username"),
-            currency=F("course__currency"),
-        )
-        .annotate(
-            assignments=Count("pk"),
-            tuition_total=Cents(Sum("tuition_cost")),
-        )
-    )
-    order = list(TUITION_SORTS[sort])
-    chosen = {key.lstrip("-") for key in order}
-    order += [key for key in TUITION_DEFAULT_ORDER if key not in chosen]
-    return grouped.order_by(*order).values_list(*TUITION_HEADER, named=named)
-
-
-def tuition_totals(queryset: QuerySet) -> list[dict]:
-    """Spend per currency over the same assignments as tuition_rows() (page footer)."""
-    return list(
-        queryset.exclude(status=Assignment.Status.WAIVED)
-        .order_by()
-        .values(currency=F("course__currency"))
-        .annotate(assignments=Count("pk"), tuition_total=Cents(Sum("tuition_cost")))
-        .order_by("currency")
-    )
+def header(name: str) -> list[str]:
+    if name == "tuition":
+        return list(TUITION_HEADER)
+    return [title for title, _ in columns(name)]
 
 
 def iter_csv(name: str, rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
@@ -511,7 +375,7 @@ def iter_csv(name: str, rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
         rows = rows.iterator(chunk_size=BATCH_ROWS)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(_spec(name).header)
+    writer.writerow(header(name))
     yield (BOM + buffer.getvalue()).encode("utf-8")
     rows = iter(rows)
     while batch := list(islice(rows, BATCH_ROWS)):
@@ -531,20 +395,6 @@ def stream_response(name: str, rows: Iterable[Iterable[Any]]) -> StreamingHttpRe
     # Personal data: no shared caches, no copies left behind in the browser cache.
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-def export_response(name: str, queryset: QuerySet) -> StreamingHttpResponse:
-    """An export of exactly the rows of `queryset` — the admin's "Export selected as CSV".
-
-    `queryset` must already be scoped to the user (the admin's get_queryset does
-    that). It is re-based on its primary keys, so whatever the caller annotated or
-    ordered does not clash with the export's own annotations.
-    """
-    spec = _spec(name)
-    if queryset.model is not spec.model:
-        raise TypeError(f"The {name} export takes {spec.model.__name__} rows.")
-    base = spec.model.objects.filter(pk__in=queryset.order_by().values("pk"))
-    return stream_response(name, export_rows(name, base))
 
 
 def write_csv(name: str, rows: Iterable[Iterable[Any]], fileobj: IO[bytes]) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .rules import Health, can_view_all, overdue_cutoff, overdue_q
@@ -16,23 +16,26 @@ from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
 
-def _managers(request) -> django_filters.ModelChoiceFilter:
-    """Managers a user may filter by: everyone for people-ops, nobody else."""
-    if request is None or not can_view_all(request.user):
-        return User.objects.none()
+def managers_with_hires() -> QuerySet[User]:
     # EXISTS rather than JOIN + DISTINCT: the join would read every hire (64 ms at 100k).
     manages = NewHire.objects.filter(hiring_manager=OuterRef("pk"))
     return User.objects.filter(Exists(manages)).order_by("username")
 
 
 class ScopedFilterSet(django_filters.FilterSet):
-    """Removes the manager filter for users who only ever see their own hires."""
+    """A list's filters for `user` (None: the system, which sees every hire).
+
+    The manager filter is offered only to those who see more than their own hires.
+    """
 
     manager_field = "hiring_manager"
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        if self.request is None or not can_view_all(self.request.user):
+    def __init__(self, data=None, queryset=None, *, user: User | None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.user = user
+        if user is None or can_view_all(user):
+            self.filters[self.manager_field].queryset = managers_with_hires()
+        else:
             self.filters.pop(self.manager_field, None)
 
 
@@ -72,7 +75,7 @@ class HireFilterSet(ScopedFilterSet):
         label="Show",
     )
     hiring_manager = django_filters.ModelChoiceFilter(
-        queryset=_managers, label="Hiring manager", empty_label="Any manager"
+        queryset=User.objects.none(), label="Hiring manager", empty_label="Any manager"
     )
     sort = django_filters.OrderingFilter(
         fields=(
@@ -182,7 +185,7 @@ class AssignmentFilterSet(ScopedFilterSet):
     )
     hiring_manager = django_filters.ModelChoiceFilter(
         field_name="plan__hire__hiring_manager",
-        queryset=_managers,
+        queryset=User.objects.none(),
         label="Hiring manager",
         empty_label="Any manager",
     )

@@ -30,7 +30,7 @@ from . import services
 from .exports import restore_cell
 from .forms.imports import HireRowForm
 from .models import NewHire, PlanTemplate, RoleProfile, User
-from .rules import can_view_all
+from .rules import can_view_all, manager_candidates
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -256,7 +256,10 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
     profiles = {p.name.lower(): p for p in RoleProfile.objects.all()}
     usernames = {row.values["hiring_manager"] for row in preview.rows} - {""}
     managers = {u.username: u for u in User.objects.filter(username__in=usernames, is_active=True)}
-    may_manage: dict[str, bool] = {}
+    # The one who-may-manage rule, asked once for every name in the file.
+    allowed = set(
+        manager_candidates(user).filter(username__in=usernames).values_list("username", flat=True)
+    )
     emails = {row.values["email"].strip().lower() for row in preview.rows} - {""}
     taken = set(
         NewHire.objects.annotate(email_lower=Lower("email"))
@@ -301,12 +304,10 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
                 )
             elif username not in managers:
                 row.add_error("hiring_manager", f'There is no active user "{username}".')
+            elif username not in allowed:
+                row.add_error("hiring_manager", f"{username} may not manage hires.")
             else:
                 manager = managers[username]
-                if username not in may_manage:
-                    may_manage[username] = manager.has_perm("onboarding.add_newhire")
-                if not may_manage[username]:
-                    row.add_error("hiring_manager", f"{username} may not manage hires.")
 
         if row.ok:
             row.cleaned = {

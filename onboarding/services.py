@@ -18,7 +18,10 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from .models import (
+    EARLIEST_DATE,
+    LATEST_DATE,
     Assignment,
+    Certification,
     Course,
     Guidance,
     HeldCertification,
@@ -29,6 +32,7 @@ from .models import (
     TrainingPlan,
     User,
 )
+from .rules import may_manage
 
 HIRE_FIELDS = (
     "full_name",
@@ -48,7 +52,9 @@ ASSIGNMENT_FIELDS = (
     "tuition_cost",
     "paid_by",
     "notes",
+    "position",
 )
+HELD_CERTIFICATION_FIELDS = ("certification", "earned_on", "expires_on")
 
 
 class StaleObjectError(Exception):
@@ -65,8 +71,12 @@ class StaleObjectError(Exception):
         super().__init__(f"Someone else changed {names} while you were editing.")
 
 
-def _lock_current(obj: Model, expected_version: int | None) -> Model:
-    """Lock the row and refuse the write if it moved past `expected_version`."""
+def lock_current(obj: Model, expected_version: int | None) -> Model:
+    """Lock the row and refuse the write if it moved past `expected_version`.
+
+    Call inside a transaction: the lock holds until it ends, so a second writer
+    with the same expected version waits, then finds a newer one and is refused.
+    """
     current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
     if expected_version is not None and current.version != expected_version:
         changed = {
@@ -108,11 +118,19 @@ def _update(
         raise TypeError(f"cannot change {', '.join(sorted(unknown))} of a {obj._meta.model_name}")
     for name, value in changes.items():
         setattr(obj, name, value)
-    current = _lock_current(obj, expected_version)
+    current = lock_current(obj, expected_version)
     obj.version = current.version
     obj.full_clean()
     _save(obj, actor=actor, fields=changes)
     return current
+
+
+def _check_may_manage(actor: User | None, field: str, user: User, current: User | None) -> None:
+    """The one who-may-manage rule (rules.manager_candidates), for writes made by a person."""
+    if actor is not None and user is not None and not may_manage(actor, user, current):
+        raise ValidationError(
+            {field: f"{user} cannot be chosen here: pick someone who may manage hires."}
+        )
 
 
 # --- hires ---------------------------------------------------------------------------------
@@ -132,6 +150,7 @@ def hire_create(
     previous_role: str = "",
     notes: str = "",
 ) -> NewHire:
+    _check_may_manage(actor, "hiring_manager", hiring_manager, None)
     hire = NewHire(
         full_name=full_name.strip(),
         email=email.strip(),
@@ -158,6 +177,10 @@ def hire_update(
     **changes: object,
 ) -> NewHire:
     """Apply `changes` (fields of HIRE_FIELDS) unless someone saved the hire meanwhile."""
+    if "hiring_manager" in changes:
+        current = NewHire.objects.filter(pk=hire.pk).values_list("hiring_manager", flat=True)
+        current_manager = User.objects.filter(pk__in=current).first()
+        _check_may_manage(actor, "hiring_manager", changes["hiring_manager"], current_manager)
     before = _update(
         hire,
         actor=actor,
@@ -208,6 +231,18 @@ def _default_payment(course: Course) -> tuple[Decimal | None, str]:
     return course.tuition, Assignment.PaidBy.EMPLOYER
 
 
+def plan_template_check(*, template: PlanTemplate, start_date: datetime.date) -> None:
+    """Refuse a template whose due dates would fall outside the dates the product keeps."""
+    for item, due in plan_template_due_dates(template=template, start_date=start_date):
+        if not EARLIEST_DATE <= due <= LATEST_DATE:
+            raise ValidationError(
+                {
+                    "template": f"{item.course.title} would be due on {due.isoformat()}, "
+                    f"after {LATEST_DATE.year}: check the hire's start date."
+                }
+            )
+
+
 @transaction.atomic
 def plan_create(
     *,
@@ -219,17 +254,17 @@ def plan_create(
     target_date: datetime.date | None = None,
     due_dates: Mapping[int, datetime.date] | None = None,
 ) -> TrainingPlan:
-    """Create a plan, blank or from a template.
+    """Create a plan, blank or from a template (see plan_template_apply).
 
-    From a template, each course is due `due_offset_days` after the hire's start
-    date unless `due_dates` (template item id -> date) says otherwise. The
-    database attaches the "mileage may vary" guidance on insert; rule-based
+    The database attaches the "mileage may vary" guidance on insert; rule-based
     guidance is attached here once the assignments exist.
     """
+    owner = owner or hire.hiring_manager
+    _check_may_manage(actor, "owner", owner, hire.hiring_manager)
     plan = TrainingPlan(
         hire=hire,
         title=title.strip() or (template.name if template else "Training plan"),
-        owner=owner or hire.hiring_manager,
+        owner=owner,
         template=template,
         target_date=target_date,
     )
@@ -237,38 +272,70 @@ def plan_create(
     plan._history_user = actor
     plan.save()
     if template is not None:
-        due_dates = due_dates or {}
-        assignments = []
-        for position, (item, due) in enumerate(
-            plan_template_due_dates(template=template, start_date=hire.start_date)
-        ):
-            tuition, paid_by = _default_payment(item.course)
-            assignments.append(
-                Assignment(
-                    plan=plan,
-                    course=item.course,
-                    due_date=due_dates.get(item.pk, due),
-                    tuition_cost=tuition,
-                    paid_by=paid_by,
-                    position=position,
-                )
-            )
-        for assignment in assignments:
-            try:
-                # The course comes from the template item, so it exists: checking it
-                # again cost a query per assignment (a sixth of a 2,000-hire import).
-                assignment.clean_fields(exclude=["plan", "course"])
-            except ValidationError as error:
-                # bulk_create skips model validation, so due dates are checked here.
-                raise ValidationError(
-                    f"{assignment.course.title}: {' '.join(error.messages)}"
-                ) from None
-        bulk_create_with_history(assignments, Assignment, default_user=actor)
-        if plan.target_date is None and assignments:
-            plan.target_date = max(a.due_date for a in assignments)
-            plan.save(update_fields=["target_date"])
-    plan_guidance_sync(plan=plan)
+        plan_template_apply(actor=actor, plan=plan, template=template, due_dates=due_dates)
+    else:
+        plan_guidance_sync(plan=plan)
     return plan
+
+
+@transaction.atomic
+def plan_template_apply(
+    *,
+    actor: User | None,
+    plan: TrainingPlan,
+    template: PlanTemplate,
+    due_dates: Mapping[int, datetime.date] | None = None,
+) -> list[Assignment]:
+    """Add the template's courses that the plan does not have yet.
+
+    Each course is due `due_offset_days` after the hire's start date unless
+    `due_dates` (template item id -> date) says otherwise. A plan without a
+    target date gets the last due date; a plan without a template gets this one.
+    """
+    start_date = plan.hire.start_date
+    if not due_dates:
+        plan_template_check(template=template, start_date=start_date)
+    due_dates = due_dates or {}
+    present = set(plan.assignments.values_list("course_id", flat=True)) if plan.pk else set()
+    last = plan.assignments.aggregate(last=Max("position"))["last"]
+    first_position = 0 if last is None else last + 1
+    assignments = []
+    for item, due in plan_template_due_dates(template=template, start_date=start_date):
+        if item.course_id in present:
+            continue
+        tuition, paid_by = _default_payment(item.course)
+        assignments.append(
+            Assignment(
+                plan=plan,
+                course=item.course,
+                due_date=due_dates.get(item.pk, due),
+                tuition_cost=tuition,
+                paid_by=paid_by,
+                position=first_position + len(assignments),
+            )
+        )
+    for assignment in assignments:
+        try:
+            # The course comes from the template item, so it exists: checking it
+            # again cost a query per assignment (a sixth of a 2,000-hire import).
+            assignment.clean_fields(exclude=["plan", "course"])
+        except ValidationError as error:
+            # bulk_create skips model validation, so due dates are checked here.
+            raise ValidationError(
+                f"{assignment.course.title}: {' '.join(error.messages)}"
+            ) from None
+    bulk_create_with_history(assignments, Assignment, default_user=actor)
+    fields = []
+    if plan.template_id is None:
+        plan.template = template
+        fields.append("template")
+    if plan.target_date is None and assignments:
+        plan.target_date = max(a.due_date for a in assignments)
+        fields.append("target_date")
+    if fields:
+        plan.save(update_fields=fields)
+    plan_guidance_sync(plan=plan)
+    return assignments
 
 
 @transaction.atomic
@@ -279,6 +346,10 @@ def plan_update(
     expected_version: int | None = None,
     **changes: object,
 ) -> TrainingPlan:
+    if "owner" in changes:
+        current = TrainingPlan.objects.filter(pk=plan.pk).values_list("owner", flat=True)
+        current_owner = User.objects.filter(pk__in=current).first()
+        _check_may_manage(actor, "owner", changes["owner"], current_owner)
     _update(
         plan, actor=actor, allowed=PLAN_FIELDS, changes=changes, expected_version=expected_version
     )
@@ -299,11 +370,15 @@ def assignment_add(
     tuition_cost: Decimal | None = None,
     paid_by: str | None = None,
     notes: str = "",
+    position: int | None = None,
 ) -> Assignment:
+    """Add a course to a plan, at the end unless `position` says where."""
     default_tuition, default_payer = _default_payment(course)
     if plan.assignments.filter(course=course).exists():
         raise ValidationError({"course": "This course is already in the plan."})
-    last = plan.assignments.aggregate(last=Max("position"))["last"]
+    if position is None:
+        last = plan.assignments.aggregate(last=Max("position"))["last"]
+        position = 0 if last is None else last + 1
     assignment = Assignment(
         plan=plan,
         course=course,
@@ -313,7 +388,7 @@ def assignment_add(
         tuition_cost=tuition_cost if tuition_cost is not None else default_tuition,
         paid_by=paid_by or default_payer,
         notes=notes,
-        position=0 if last is None else last + 1,
+        position=position,
     )
     assignment.full_clean()
     assignment._history_user = actor
@@ -361,7 +436,7 @@ def assignment_set_status(
     """
     if status not in Assignment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
-    current = _lock_current(assignment, expected_version)
+    current = lock_current(assignment, expected_version)
     assignment.version = current.version
     fields = ["status", "completed_on", "certification_earned_on"]
     assignment.status = status
@@ -460,6 +535,51 @@ def assignment_move(*, actor: User | None, assignment: Assignment, offset: int) 
         if sibling.position != position:
             sibling.position = position
             _save(sibling, actor=actor, fields=["position"])
+
+
+# --- held certifications -------------------------------------------------------------------
+
+
+@transaction.atomic
+def held_certification_create(
+    *,
+    actor: User | None,
+    hire: NewHire,
+    certification: Certification,
+    earned_on: datetime.date,
+    expires_on: datetime.date | None = None,
+    assignment: Assignment | None = None,
+) -> HeldCertification:
+    held = HeldCertification(
+        hire=hire,
+        certification=certification,
+        earned_on=earned_on,
+        expires_on=expires_on,
+        assignment=assignment,
+    )
+    held.full_clean()
+    held.save()
+    return held
+
+
+@transaction.atomic
+def held_certification_update(
+    *, actor: User | None, held: HeldCertification, **changes: object
+) -> HeldCertification:
+    unknown = set(changes) - set(HELD_CERTIFICATION_FIELDS)
+    if unknown:
+        raise TypeError(f"cannot change {', '.join(sorted(unknown))} of a held certification")
+    HeldCertification.objects.select_for_update().filter(pk=held.pk).first()
+    for name, value in changes.items():
+        setattr(held, name, value)
+    held.full_clean()
+    held.save(update_fields=sorted(changes))
+    return held
+
+
+@transaction.atomic
+def held_certification_remove(*, actor: User | None, held: HeldCertification) -> None:
+    held.delete()
 
 
 # --- guidance ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from onboarding import catalog
+from onboarding import catalog, services
 from onboarding.models import (
     Assignment,
     Certification,
@@ -600,11 +600,14 @@ def test_it_lets_people_ops_edit_a_hire_and_bumps_its_version(people_ops_client,
 def test_it_refuses_to_overwrite_a_newer_save(people_ops_client, hire):
     response = people_ops_client.get(url("newhire", "change", hire.pk))
     data = form_data(response)
-    NewHire.objects.filter(pk=hire.pk).update(version=5, title="Changed meanwhile")
+    services.hire_update(actor=hire.hiring_manager, hire=hire, title="Changed meanwhile")
     data["title"] = "Mine"
     response = people_ops_client.post(url("newhire", "change", hire.pk), data)
     assert response.status_code == 200
-    assert "Someone else saved this record" in response.content.decode()
+    body = response.content.decode()
+    assert "Not saved: someone else changed this hire after you opened the page" in body
+    # What the other person changed, from the history.
+    assert "Changed meanwhile" in body
     hire.refresh_from_db()
     assert hire.title == "Changed meanwhile"
 

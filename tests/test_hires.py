@@ -560,7 +560,8 @@ def build_history(owner, hire, plans: int, assignments: int) -> None:
             services.assignment_update(
                 actor=owner, assignment=assignment, due_date=TODAY + 50 * DAY
             )
-        services.plan_update(actor=owner, plan=plan, owner=ManagerFactory())
+        # A system change (no actor): a manager may only hand a plan to themselves.
+        services.plan_update(actor=None, plan=plan, owner=ManagerFactory())
         services.plan_guidance_update(
             actor=owner, plan_guidance=plan.guidance.first(), discussed=True
         )

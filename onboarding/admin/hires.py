@@ -18,6 +18,7 @@ from .scoping import (
     ScopedAdmin,
     ScopedHistoryAdmin,
     VersionedAdminForm,
+    adopt,
     apply_to_each,
     export_csv_action,
 )
@@ -71,6 +72,45 @@ class PlanInline(ProgressColumnsMixin, admin.TabularInline):
         return super().get_queryset(request).with_progress().select_related("owner", "template")
 
 
+def save_held_certification(request: HttpRequest, form: Any, obj: HeldCertification) -> None:
+    data = form.cleaned_data
+    if obj.pk is None:
+        held = services.held_certification_create(
+            actor=request.user,
+            hire=data.get("hire") or obj.hire,
+            certification=data["certification"],
+            earned_on=data["earned_on"],
+            expires_on=data.get("expires_on"),
+            assignment=data.get("assignment"),
+        )
+        adopt(obj, held)
+        return
+    changes = {
+        name: data[name] for name in form.changed_data if name in services.HELD_CERTIFICATION_FIELDS
+    }
+    if changes:
+        services.held_certification_update(actor=request.user, held=obj, **changes)
+
+
+def save_held_certifications(request: HttpRequest, formset: Any) -> None:
+    # The three lists are what the admin's change message reads.
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.forms:
+        obj = form.instance
+        if form in formset.deleted_forms:
+            if obj.pk:
+                services.held_certification_remove(actor=request.user, held=obj)
+                formset.deleted_objects.append(obj)
+        elif form.has_changed():
+            new = obj.pk is None
+            obj.hire = formset.instance
+            save_held_certification(request, form, obj)
+            if new:
+                formset.new_objects.append(obj)
+            else:
+                formset.changed_objects.append((obj, form.changed_data))
+
+
 class HeldCertificationInline(admin.TabularInline):
     model = HeldCertification
     fields = ("certification", "earned_on", "expires_on", "assignment")
@@ -86,9 +126,13 @@ class HeldCertificationInline(admin.TabularInline):
         )
 
 
+class NewHireAdminForm(VersionedAdminForm):
+    noun = "hire"
+
+
 @admin.register(NewHire)
 class NewHireAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHistoryAdmin):
-    form = VersionedAdminForm
+    form = NewHireAdminForm
     list_display = (
         "full_name",
         "email",
@@ -126,12 +170,25 @@ class NewHireAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHistoryA
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"hiring_manager": request.user.pk, **super().get_changeform_initial_data(request)}
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        if "new_to_product_management" in form.changed_data:
-            # The "new to product management" guidance attaches when the rule starts to hold.
-            for plan in form.instance.plans.select_related("hire"):
-                services.plan_guidance_sync(plan=plan)
+    def save_model(self, request: HttpRequest, obj: NewHire, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        fields = {name: data[name] for name in services.HIRE_FIELDS if name in data}
+        if not change:
+            adopt(obj, services.hire_create(actor=request.user, **fields))
+            return
+        if form.check_version:
+            fields = {name: fields[name] for name in form.changed_data if name in fields}
+        # The service attaches the "new to product management" guidance when that
+        # rule starts to hold.
+        services.hire_update(
+            actor=request.user, hire=obj, expected_version=form.expected(), **fields
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is HeldCertification:
+            save_held_certifications(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     @admin.display(description="plans", ordering="plan_count")
     def plan_count(self, obj: NewHire) -> int:
@@ -185,3 +242,15 @@ class HeldCertificationAdmin(ScopedAdmin):
     @admin.display(description="hiring manager", ordering="hire__hiring_manager__username")
     def hiring_manager(self, obj: HeldCertification) -> User:
         return obj.hire.hiring_manager
+
+    def save_model(
+        self, request: HttpRequest, obj: HeldCertification, form: Any, change: bool
+    ) -> None:
+        save_held_certification(request, form, obj)
+
+    def delete_model(self, request: HttpRequest, obj: HeldCertification) -> None:
+        services.held_certification_remove(actor=request.user, held=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for held in queryset:
+            services.held_certification_remove(actor=request.user, held=held)

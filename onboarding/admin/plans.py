@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -17,13 +18,14 @@ from .. import services
 from ..models import (
     Assignment,
     Guidance,
-    HeldCertification,
     NewHire,
     PlanGuidance,
     TrainingPlan,
     User,
+    sensible_date,
 )
 from ..rules import can_view_all
+from ..services import PLAN_FIELDS
 from .scoping import (
     DiscussedFilter,
     KeepGuidanceOnCascadeMixin,
@@ -32,23 +34,99 @@ from .scoping import (
     ProgressListMixin,
     ScopedHistoryAdmin,
     VersionedAdminForm,
+    adopt,
     apply_to_each,
-    bump_version,
     export_csv_action,
     report,
 )
 
 
-def _record_certification(assignment: Assignment) -> None:
-    """Mirror services.assignment_set_status: a certification date makes a held certification."""
-    certification_id = assignment.course.certification_id
-    if assignment.certification_earned_on and certification_id:
-        HeldCertification.objects.get_or_create(
-            hire_id=assignment.plan.hire_id,
-            certification_id=certification_id,
-            earned_on=assignment.certification_earned_on,
-            defaults={"assignment": assignment},
+class AssignmentAdminForm(VersionedAdminForm):
+    """An assignment's fields, plus what the status service needs: a reason to waive, an expiry."""
+
+    noun = "assignment"
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="reason for waiving",
+        help_text="Needed when you set the status to waived; recorded in the notes.",
+    )
+    certification_expires_on = forms.DateField(
+        required=False,
+        label="certification expires on",
+        help_text="With a certification date: when the certification expires, if it does.",
+        validators=sensible_date,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        becomes_waived = status == Assignment.Status.WAIVED and (
+            self.instance.pk is None or "status" in self.changed_data
         )
+        if becomes_waived and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Say why the course is waived.")
+        expires = cleaned.get("certification_expires_on")
+        earned = cleaned.get("certification_earned_on")
+        if expires and not earned:
+            self.add_error(
+                "certification_expires_on", "Give the date the certification was earned too."
+            )
+        elif expires and earned and expires < earned:
+            self.add_error(
+                "certification_expires_on", "A certification cannot expire before it was earned."
+            )
+        return cleaned
+
+
+STATUS_FIELDS = ("status", "completed_on", "certification_earned_on", "certification_expires_on")
+
+
+def save_assignment(
+    request: HttpRequest, form: AssignmentAdminForm, obj: Assignment, plan: TrainingPlan
+) -> Assignment:
+    """One admin row or page of an assignment, written through the services.
+
+    A new row is added as the dashboard adds one, then given its status; a
+    changed row gets its field changes and then, if they changed, its status:
+    the status service records who, the waiving reason and any certification.
+    """
+    data = form.cleaned_data
+    changed = set(form.changed_data)
+    fields = {name: data[name] for name in services.ASSIGNMENT_FIELDS if name in data}
+    if obj.pk is None:
+        added = services.assignment_add(
+            actor=request.user,
+            plan=plan,
+            course=data["course"],
+            **{name: value for name, value in fields.items() if value not in (None, "")},
+        )
+        adopt(obj, added)
+        expected = obj.version
+        status_changed = data.get("status", added.status) != added.status or any(
+            data.get(name) for name in STATUS_FIELDS[1:]
+        )
+    else:
+        expected = form.expected()
+        field_changes = {name: fields[name] for name in changed if name in fields}
+        if field_changes:
+            services.assignment_update(
+                actor=request.user, assignment=obj, expected_version=expected, **field_changes
+            )
+            expected = obj.version
+        status_changed = bool(changed & set(STATUS_FIELDS))
+    if status_changed:
+        services.assignment_set_status(
+            actor=request.user,
+            assignment=obj,
+            status=data.get("status") or obj.status,
+            completed_on=data.get("completed_on"),
+            certification_earned_on=data.get("certification_earned_on"),
+            certification_expires_on=data.get("certification_expires_on"),
+            reason=data.get("reason") or "",
+            expected_version=expected,
+        )
+    return obj
 
 
 class WaiveForm(forms.Form):
@@ -68,6 +146,7 @@ WAIVE_TEMPLATE = "admin/onboarding/assignment/waive_confirmation.html"
 
 class AssignmentInline(admin.TabularInline):
     model = Assignment
+    form = AssignmentAdminForm
     fields = (
         "course",
         "due_date",
@@ -75,10 +154,13 @@ class AssignmentInline(admin.TabularInline):
         "status",
         "completed_on",
         "certification_earned_on",
+        "certification_expires_on",
+        "reason",
         "paid_by",
         "tuition_cost",
         "position",
         "overdue",
+        "expected_version",
     )
     readonly_fields = ("overdue",)
     autocomplete_fields = ("course",)
@@ -172,9 +254,24 @@ class AttachGuidanceInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class TrainingPlanAdminForm(VersionedAdminForm):
+    noun = "plan"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        hire, template = cleaned.get("hire"), cleaned.get("template")
+        if self.instance.pk is None and hire is not None and template is not None:
+            try:
+                services.plan_template_check(template=template, start_date=hire.start_date)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.add_error("template", message)
+        return cleaned
+
+
 @admin.register(TrainingPlan)
 class TrainingPlanAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHistoryAdmin):
-    form = VersionedAdminForm
+    form = TrainingPlanAdminForm
     list_display = (
         "title",
         "hire",
@@ -232,23 +329,53 @@ class TrainingPlanAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHis
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: TrainingPlan, form: Any, change: bool) -> None:
-        if obj.owner_id is None:
-            obj.owner_id = obj.hire.hiring_manager_id
-        # On insert the database trigger attaches the "mileage may vary" guidance.
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if change:
+            changed = {name: data[name] for name in form.changed_data if name in PLAN_FIELDS}
+            if not form.check_version:  # a revert from the history page: all of it
+                changed = {name: data[name] for name in PLAN_FIELDS if name in data}
+            if "owner" in changed and changed["owner"] is None:
+                changed["owner"] = obj.hire.hiring_manager
+            services.plan_update(
+                actor=request.user, plan=obj, expected_version=form.expected(), **changed
+            )
+            return
+        # The template's courses are added in save_related, after the inline rows
+        # (which take precedence); the database attaches the "mileage may vary"
+        # guidance on insert.
+        plan = services.plan_create(
+            actor=request.user,
+            hire=data["hire"],
+            title=data["title"],
+            owner=data.get("owner"),
+            target_date=data.get("target_date"),
+        )
+        adopt(obj, plan)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is PlanGuidance:
             self._save_guidance_formset(request, formset)
-            return
-        if formset.model is Assignment:
-            for inline_form in formset.initial_forms:
-                if inline_form.has_changed() and inline_form.instance.pk:
-                    bump_version(inline_form.instance)
-        super().save_formset(request, form, formset, change)
-        if formset.model is Assignment:
-            for assignment in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-                _record_certification(assignment)
+        elif formset.model is Assignment:
+            self._save_assignment_formset(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def _save_assignment_formset(self, request: HttpRequest, formset: Any) -> None:
+        # The three lists are what the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            obj = inline_form.instance
+            if inline_form in formset.deleted_forms:
+                if obj.pk:
+                    services.assignment_remove(actor=request.user, assignment=obj)
+                    formset.deleted_objects.append(obj)
+            elif inline_form.has_changed():
+                new = obj.pk is None
+                save_assignment(request, inline_form, obj, formset.instance)
+                if new:
+                    formset.new_objects.append(obj)
+                else:
+                    formset.changed_objects.append((obj, inline_form.changed_data))
 
     def _save_guidance_formset(self, request: HttpRequest, formset: Any) -> None:
         # Attaching goes through the service (snapshot of today's text, never twice);
@@ -276,30 +403,15 @@ class TrainingPlanAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHis
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        plan = form.instance
-        if not change and plan.template_id:
-            self._add_template_courses(request, plan)
-        # After the inline assignments exist, so rule-based guidance sees them.
-        services.plan_guidance_sync(plan=plan)
-
-    def _add_template_courses(self, request: HttpRequest, plan: TrainingPlan) -> None:
-        """Courses of the chosen template that the inline rows did not already add."""
-        present = set(plan.assignments.values_list("course_id", flat=True))
-        dues = services.plan_template_due_dates(
-            template=plan.template, start_date=plan.hire.start_date
-        )
-        added = [
-            services.assignment_add(actor=request.user, plan=plan, course=item.course, due_date=due)
-            for item, due in dues
-            if item.course_id not in present
-        ]
-        if added and plan.target_date is None:
-            plan.target_date = max(a.due_date for a in plan.assignments.all())
-            plan.save(update_fields=["target_date"])
-        if added:
-            messages.info(
-                request, f"{len(added)} course(s) added from the template “{plan.template}”."
+        template = form.cleaned_data.get("template")
+        if not change and template is not None:
+            added = services.plan_template_apply(
+                actor=request.user, plan=form.instance, template=template
             )
+            if added:
+                messages.info(
+                    request, f"{len(added)} course(s) added from the template “{template}”."
+                )
 
 
 # --- assignments ---------------------------------------------------------------------------
@@ -307,7 +419,7 @@ class TrainingPlanAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHis
 
 @admin.register(Assignment)
 class AssignmentAdmin(ScopedHistoryAdmin):
-    form = VersionedAdminForm
+    form = AssignmentAdminForm
     list_display = (
         "course",
         "hire",
@@ -347,7 +459,18 @@ class AssignmentAdmin(ScopedHistoryAdmin):
     readonly_fields = ("created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("plan", "course", "due_date", "scheduled_for", "expected_version")}),
-        ("Status", {"fields": ("status", "completed_on", "certification_earned_on")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "reason",
+                    "completed_on",
+                    "certification_earned_on",
+                    "certification_expires_on",
+                )
+            },
+        ),
         ("Tuition", {"fields": ("tuition_cost", "paid_by")}),
         ("Other", {"fields": ("notes", "position", "created_at", "updated_at")}),
     )
@@ -358,13 +481,7 @@ class AssignmentAdmin(ScopedHistoryAdmin):
         return ("plan", *self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if "certification_earned_on" in form.changed_data:
-            _record_certification(obj)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        services.plan_guidance_sync(plan=form.instance.plan)
+        save_assignment(request, form, obj, obj.plan)
 
     @admin.display(description="hire", ordering="plan__hire__full_name")
     def hire(self, obj: Assignment) -> NewHire:
@@ -477,10 +594,12 @@ class PlanGuidanceAdmin(ScopedHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: PlanGuidance, form: Any, change: bool) -> None:
+        note = form.cleaned_data.get("manager_note")
         if not change:
             # The form's unique check already refused a second copy.
-            obj.body = obj.guidance.body
-        super().save_model(request, obj, form, change)
+            adopt(obj, services.guidance_attach(plan=obj.plan, guidance=obj.guidance))
+        if note is not None and (not change or "manager_note" in form.changed_data):
+            services.plan_guidance_update(actor=request.user, plan_guidance=obj, manager_note=note)
 
     @admin.display(description="hire", ordering="plan__hire__full_name")
     def hire(self, obj: PlanGuidance) -> NewHire:

@@ -10,11 +10,13 @@ Three rules shape the whole admin package:
   otherwise fall back to the historical copy of an object the user may not see).
 * Rules about *which rows* (overdue, health) come from rules.py; nothing
   here re-defines them.
-* State changes with business rules (complete, waive, archive, attaching
-  guidance) go through services.py. Plain field edits are saved by the admin
-  itself after the ModelForm has run `full_clean` (model `clean()` and the
-  database constraints), and they bump `version` so the dashboard's optimistic
-  concurrency notices an edit made here.
+* Every write goes through services.py, as the dashboard's do: the change
+  forms, inline rows, actions and template expansion call the same service
+  functions (so waiving needs a reason here too, completing records the
+  certification, every write bumps `version` and records who made it).
+  A change form locks its row while it checks the version the person saw, and
+  the lock holds until the admin's transaction ends: of two saves of the same
+  version exactly one goes through; the other is refused with what changed.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import exports, services
+from .. import exports, selectors, services
 from ..models import Assignment, HeldCertification, PlanGuidance, TrainingPlan, User
 from ..rules import (
     AT_RISK_WINDOW_DAYS,
@@ -42,8 +44,10 @@ from ..rules import (
     can_view_all,
     due_within_q,
     health_rank_expression,
+    manager_candidates,
     overdue_q,
 )
+from ..staleness import stale_message
 
 # Set on the request by ScopedAdmin.get_form so that foreign-key choices can keep
 # the object's current value (for example an inactive hiring manager).
@@ -59,7 +63,8 @@ def export_csv_action(export_name: str) -> Callable:
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        return exports.export_response(export_name, queryset)
+        rows = selectors.selected_rows(export_name, queryset)
+        return exports.stream_response(export_name, rows)
 
     return export_selected
 
@@ -78,15 +83,15 @@ def scoped_choices(
 
     Hire-related models are limited by `visible_to`. Users (hiring manager, plan
     owner) are limited to the requesting user for anyone but people-ops, plus
-    the value the object already has so that editing it does not fail.
+    the value the object already has so that editing it does not fail: the one
+    rule of rules.manager_candidates.
     """
     remote = db_field.remote_field.model
     user = request.user
     if remote is User:
-        current = getattr(obj, db_field.attname, None) if obj is not None else None
-        keep = Q(pk=current) if current else Q()
-        allowed = Q(is_active=True) if can_view_all(user) else Q(pk=user.pk)
-        return User.objects.filter(allowed | keep).order_by("first_name", "last_name", "username")
+        current_id = getattr(obj, db_field.attname, None) if obj is not None else None
+        current = User.objects.filter(pk=current_id).first() if current_id else None
+        return manager_candidates(user, current)
     queryset = remote._default_manager.all()
     if hasattr(queryset, "visible_to"):
         queryset = queryset.visible_to(user)
@@ -120,15 +125,17 @@ def progress_text(obj: Any) -> str:
     return f"{percent}% ({done}/{obj.total_count})"
 
 
-def stored_version(obj: Model) -> int | None:
-    """The version the database holds for `obj` now (None if the row is gone)."""
-    return type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+def adopt(obj: Model, saved: Model) -> None:
+    """Make the admin's unsaved `obj` the row a service created.
 
-
-def bump_version(obj: Model) -> None:
-    """Next version from the database row, so a revert from history never goes backwards."""
-    current = stored_version(obj)
-    obj.version = (current if current is not None else obj.version) + 1
+    The admin keeps working with its own instance after save_model (inline
+    formsets are bound to it, the log entry names it), so it takes over the
+    saved row's values and state.
+    """
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
 
 
 def report(
@@ -189,10 +196,16 @@ def apply_to_each(
 
 
 class VersionedAdminForm(forms.ModelForm):
-    """Refuses to save over a change someone else made after this form was opened."""
+    """Refuses to save over a change someone else made after this form was opened.
+
+    The check locks the row (the admin runs each change form in a transaction,
+    so the lock lasts until the save is in) and names what the other person
+    changed. Inline rows use it too.
+    """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     check_version = True
+    noun = "record"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,14 +216,20 @@ class VersionedAdminForm(forms.ModelForm):
         cleaned = super().clean()
         expected = cleaned.get("expected_version")
         if self.check_version and self.instance.pk and expected is not None:
-            current = stored_version(self.instance)
-            if current is not None and current != expected:
+            try:
+                services.lock_current(self.instance, expected)
+            except services.StaleObjectError as error:
                 raise ValidationError(
-                    "Someone else saved this record after you opened it. Open it again to "
-                    "see their changes, then make yours.",
+                    stale_message(error.current, expected, self.noun, error.changed),
                     code="stale",
-                )
+                ) from None
+            except type(self.instance).DoesNotExist:
+                raise ValidationError("Someone else deleted this record.", code="gone") from None
         return cleaned
+
+    def expected(self) -> int | None:
+        """The version to hand to the service (None when saving an old copy on purpose)."""
+        return self.cleaned_data.get("expected_version") if self.check_version else None
 
 
 # --- list filters --------------------------------------------------------------------------
@@ -312,9 +331,7 @@ class ProgressChangeList(ChangeList):
         rows = list(self.result_list)
         missing = [row.pk for row in rows if not hasattr(row, "health")]
         if missing:
-            progress = self.model._default_manager.filter(pk__in=missing).with_progress()
-            names = list(progress.query.annotations)
-            by_pk = {values.pop("pk"): values for values in progress.values("pk", *names)}
+            by_pk = selectors.with_progress_by_id(self.model._default_manager.all(), missing)
             for row in rows:
                 row.__dict__.update(by_pk.get(row.pk, {}))
         self.result_list = rows
@@ -369,11 +386,6 @@ class ScopedAdmin(admin.ModelAdmin):
             if queryset is not None:
                 kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
-        if change and hasattr(obj, "version"):
-            bump_version(obj)
-        super().save_model(request, obj, form, change)
 
 
 class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):

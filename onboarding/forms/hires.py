@@ -12,25 +12,8 @@ from django import forms
 from django.db.models import Q
 
 from ..models import NewHire, RoleProfile, User
-from ..rules import can_view_all
+from ..rules import can_view_all, manager_candidates
 from ..services import HIRE_FIELDS
-
-
-def hiring_manager_choices(current: User | None = None):
-    """Users who may manage hires (may add one), plus the hire's current manager."""
-    perm = Q(
-        user_permissions__codename="add_newhire",
-        user_permissions__content_type__app_label="onboarding",
-    ) | Q(
-        groups__permissions__codename="add_newhire",
-        groups__permissions__content_type__app_label="onboarding",
-    )
-    allowed = Q(is_active=True) & (Q(is_superuser=True) | perm)
-    if current is not None:
-        allowed |= Q(pk=current.pk)
-    # The permission joins duplicate rows; filter by id so ordering stays simple.
-    ids = User.objects.filter(allowed).values("pk")
-    return User.objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
 
 
 class HireForm(forms.ModelForm):
@@ -67,7 +50,7 @@ class HireForm(forms.ModelForm):
         self.fields["role_profile"].empty_label = "Not decided yet"
         if can_view_all(user):
             current = self.instance.hiring_manager if self.instance.pk else None
-            self.fields["hiring_manager"].queryset = hiring_manager_choices(current)
+            self.fields["hiring_manager"].queryset = manager_candidates(user, current)
             if not self.instance.pk:
                 self.fields["hiring_manager"].initial = user.pk
         else:

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Assignment, Course, Guidance, PlanTemplate, TrainingPlan, User
+from ..rules import manager_candidates
 from ..services import plan_template_due_dates
 
 
@@ -115,12 +116,9 @@ class PlanEditForm(VersionMixin):
     )
     target_date = forms.DateField(required=False, widget=DateInput)
 
-    def __init__(self, *args: object, plan: TrainingPlan, **kwargs: object) -> None:
+    def __init__(self, *args: object, plan: TrainingPlan, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # Staff users can own plans; the current owner stays choosable even if not staff.
-        self.fields["owner"].queryset = User.objects.filter(
-            Q(is_active=True, is_staff=True) | Q(pk=plan.owner_id)
-        ).order_by("first_name", "last_name", "username")
+        self.fields["owner"].queryset = manager_candidates(user, current=plan.owner)
 
 
 # --- assignments ---------------------------------------------------------------------------

@@ -11,14 +11,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from .. import stats
-from .hires import hire_table
+from .. import selectors, stats
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    table = hire_table(request)
+    table = selectors.hire_table(user=request.user, data=request.GET, today=today)
     # The unfiltered table has counted the active hires already.
     counted = None if table["filtered"] else table["page_obj"].paginator.count
     cohorts = stats.cohort_completion(request.user, today)

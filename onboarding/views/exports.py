@@ -12,13 +12,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from .. import exports
+from .. import exports, selectors
 
 
 def _export(request: HttpRequest, name: str) -> HttpResponse:
     try:
-        rows = exports.filtered_rows(name, request.GET, request=request)
-    except exports.ExportFilterError as error:
+        rows = selectors.export_rows(name, request.GET, user=request.user)
+    except selectors.FilterError as error:
         # A hand-edited or stale link: say what is wrong instead of exporting other rows.
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     return exports.stream_response(name, rows)

@@ -1,26 +1,19 @@
 """List pages that the CSV exports mirror: /assignments/ and /tuition/.
 
-Each page and its export share one FilterSet (through exports.filterset_for), so
-"Export CSV" downloads exactly the rows on screen, on every page of them.
-
-Pick the page first: the assignment page counts and slices primary keys only
-(a plain COUNT(*) and an ordered id query), then loads the 50 rows of the page
-with their joins — the number of queries does not depend on the number of rows.
+Each page and its export share one FilterSet (through selectors.filterset), so
+"Export CSV" downloads exactly the rows on screen, on every page of them. The
+queries are in selectors.py (pick the page, then load its rows).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from .. import exports
-from ..models import Assignment, PlanGuidance
-from ..pagination import CappedCountPaginator
+from .. import exports, selectors
 
 PAGE_SIZE = 50
 
@@ -49,23 +42,6 @@ def sort_headers(query: QueryDict, columns: list[tuple[str, str]], current: str)
     return headers
 
 
-def _page_of_assignments(request: HttpRequest, queryset: QuerySet):
-    paginator = CappedCountPaginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    ids = list(page.object_list)
-    undiscussed = PlanGuidance.objects.filter(plan=OuterRef("plan_id"), acknowledged_at=None)
-    rows = {
-        row.pk: row
-        for row in Assignment.objects.filter(pk__in=ids)
-        .select_related(
-            "plan__hire__hiring_manager", "plan__hire__role_profile", "course__certification"
-        )
-        .annotate(guidance_open=Exists(undiscussed))
-    }
-    page.object_list = [rows[pk] for pk in ids if pk in rows]
-    return page
-
-
 def _is_filtered(query: QueryDict) -> bool:
     return any(key not in ("page", "sort") and any(query.getlist(key)) for key in query)
 
@@ -73,18 +49,12 @@ def _is_filtered(query: QueryDict) -> bool:
 @require_GET
 @login_required
 def assignment_list(request: HttpRequest) -> HttpResponse:
-    filterset = exports.filterset_for("assignments", request.GET, request=request)
-    if filterset.is_valid():
-        queryset = exports.ordered("assignments", filterset.qs)
-    else:
-        queryset = Assignment.objects.none()  # the form shows what to fix
-    page = _page_of_assignments(request, queryset)
+    listed = selectors.assignment_page(user=request.user, data=request.GET)
     return render(
         request,
         "onboarding/lists/assignment_list.html",
         {
-            "filter": filterset,
-            "page": page,
+            **listed,
             "headers": sort_headers(request.GET, ASSIGNMENT_SORTS, request.GET.get("sort", "")),
             "filtered": _is_filtered(request.GET),
             "export_columns": exports.COLUMN_HELP["assignments"],
@@ -95,31 +65,15 @@ def assignment_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def tuition(request: HttpRequest) -> HttpResponse:
-    filterset = exports.filterset_for("tuition", request.GET, request=request)
-    sort_error = ""
-    try:
-        sort = exports.tuition_sort(request.GET)
-    except exports.ExportFilterError as error:
-        sort, sort_error = "quarter", str(error)
-    if filterset.is_valid() and not sort_error:
-        queryset = filterset.qs
-    else:
-        queryset = Assignment.objects.none()
-    # Grouped rows: the paginator counts the groups, the page fetches 50 of them.
-    page = Paginator(exports.tuition_rows(queryset, sort, named=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    listed = selectors.tuition_page(user=request.user, data=request.GET)
     current = request.GET.get("sort", "quarter")
     return render(
         request,
         "onboarding/lists/tuition.html",
         {
-            "filter": filterset,
-            "page": page,
+            **listed,
             "headers": sort_headers(request.GET, TUITION_SORTS, current),
             "total_header": sort_headers(request.GET, [TUITION_TOTAL_SORT], current)[0],
-            "totals": exports.tuition_totals(queryset),
-            "sort_error": sort_error,
             "keep_sort": True,  # the FilterSet form has no sort field here
             "export_columns": exports.COLUMN_HELP["tuition"],
             "filtered": _is_filtered(request.GET),

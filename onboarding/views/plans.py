@@ -13,7 +13,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import services
+from .. import selectors, services
 from ..forms.plans import (
     AssignmentAddForm,
     AssignmentEditForm,
@@ -33,8 +32,9 @@ from ..forms.plans import (
     apply_service_errors,
     manual_guidance_for,
 )
-from ..models import Assignment, Guidance, NewHire, PlanGuidance, PlanTemplate, TrainingPlan
+from ..models import Assignment, NewHire, PlanGuidance, PlanTemplate, TrainingPlan
 from ..services import StaleObjectError
+from ..staleness import stale_message
 
 TRUE_VALUES = {"1", "true", "on", "yes"}
 
@@ -44,13 +44,7 @@ TRUE_VALUES = {"1", "true", "on", "yes"}
 
 def _plan_for(request: HttpRequest, pk: int) -> TrainingPlan:
     """The plan with its progress counts and health, or 404 if not the user's."""
-    return get_object_or_404(
-        TrainingPlan.objects.visible_to(request.user)
-        .select_related("hire", "hire__role_profile", "owner", "template")
-        .with_progress()
-        .with_overdue_count(),
-        pk=pk,
-    )
+    return get_object_or_404(selectors.plans_with_progress(request.user), pk=pk)
 
 
 def _assignment_for(request: HttpRequest, pk: int) -> Assignment:
@@ -72,63 +66,8 @@ def _plan_url(plan_pk: int, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _ordered_guidance(plan: TrainingPlan) -> list[PlanGuidance]:
-    """Attached guidance, the "every plan" guidance first so it is seen first."""
-    attached = plan.guidance.select_related("guidance", "acknowledged_by")
-    return sorted(
-        attached,
-        key=lambda pg: (pg.guidance.rule != Guidance.Rule.ALWAYS, pg.guidance.position, pg.pk),
-    )
-
-
-# --- describing concurrent changes ---------------------------------------------------------
-
-
-def _value_text(model: type[Model], name: str, value: object) -> str:
-    field = model._meta.get_field(name)
-    if value is None or value == "":
-        return "empty"
-    if field.is_relation:
-        related = field.related_model._default_manager.filter(pk=value).first()
-        return str(related) if related else "removed"
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, datetime.date):
-        return date_format(value, "j M Y")
-    return str(value)
-
-
-def _changes_since(current: Model, expected_version: int | None) -> list[str]:
-    """What others changed after the version the user saw, from the change history."""
-    model = type(current)
-    history = current.history.order_by("-history_date", "-history_id")
-    seen = history.filter(version=expected_version).first() if expected_version else None
-    newest = history.first()
-    if seen is None or newest is None or seen.pk == newest.pk:
-        return []
-    ignored = ["version", "updated_at", "created_at"]
-    delta = newest.diff_against(seen, excluded_fields=ignored)
-    return [
-        f"{model._meta.get_field(change.field).verbose_name}: "
-        f"{_value_text(model, change.field, change.old)} → "
-        f"{_value_text(model, change.field, change.new)}"
-        for change in delta.changes
-    ]
-
-
 def _stale_message(error: StaleObjectError, expected_version: int | None, noun: str) -> str:
-    changes = _changes_since(error.current, expected_version)
-    if not changes:
-        changes = [
-            f"{type(error.current)._meta.get_field(name).verbose_name}: now "
-            f"{_value_text(type(error.current), name, theirs)}"
-            for name, (_yours, theirs) in error.changed.items()
-        ]
-    what = "; ".join(changes) if changes else "the record"
-    return (
-        f"Not saved: someone else changed this {noun} after you opened the page ({what}). "
-        "Review the values and save again if your change still applies."
-    )
+    return stale_message(error.current, expected_version, noun, error.changed)
 
 
 # --- plans ---------------------------------------------------------------------------------
@@ -203,11 +142,7 @@ def _detail_context(
     *,
     add_form: AssignmentAddForm | None = None,
 ) -> dict:
-    assignments = list(
-        plan.assignments.select_related("course__certification").order_by(
-            "position", "due_date", "id"
-        )
-    )
+    assignments = selectors.plan_assignments(plan)
     today = timezone.localdate()
     if add_form is None:
         default_due = plan.target_date or today + datetime.timedelta(days=30)
@@ -220,7 +155,7 @@ def _detail_context(
         "status_choices": Assignment.Status.choices,
         "today": today,
         "add_form": add_form,
-        "guidance_items": _ordered_guidance(plan),
+        "guidance_items": selectors.plan_guidance(plan),
         "attach_form": GuidanceAttachForm(plan=plan) if attachable else None,
     }
 
@@ -236,7 +171,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan_for(request, pk)
     if request.method == "POST":
-        form = PlanEditForm(request.POST, plan=plan)
+        form = PlanEditForm(request.POST, plan=plan, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -252,7 +187,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 # Keep the user's values; the next save is made against the current version.
                 fresh = request.POST.copy()
                 fresh["version"] = str(error.current.version)
-                form = PlanEditForm(fresh, plan=plan)
+                form = PlanEditForm(fresh, plan=plan, user=request.user)
                 form.is_valid()
                 form.add_error(None, _stale_message(error, data["version"], "plan"))
             except ValidationError as error:
@@ -263,6 +198,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = PlanEditForm(
             plan=plan,
+            user=request.user,
             initial={
                 "title": plan.title,
                 "owner": plan.owner,

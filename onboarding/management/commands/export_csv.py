@@ -20,29 +20,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
-from onboarding import exports
+from onboarding import exports, selectors
 from onboarding.models import User
-from onboarding.rules import VIEW_ALL_PERMISSION
-
-
-class ScheduledJob:
-    """Stands in for a people-ops user: a scheduled export without --user sees every hire."""
-
-    is_active = True
-    is_authenticated = True
-    is_anonymous = False
-    pk = None
-    username = "export_csv"
-
-    def has_perm(self, perm: str, obj=None) -> bool:
-        return perm == VIEW_ALL_PERMISSION
-
-
-class _Request:
-    """What the FilterSets read from a request: the user."""
-
-    def __init__(self, user):
-        self.user = user
 
 
 class Command(BaseCommand):
@@ -69,8 +48,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--filter takes KEY=VALUE, got {item!r}.")
             data.appendlist(key.strip(), value)
         try:
-            rows = exports.filtered_rows(options["name"], data, request=_Request(user))
-        except exports.ExportFilterError as error:
+            rows = selectors.export_rows(options["name"], data, user=user)
+        except selectors.FilterError as error:
             raise CommandError(str(error)) from None
 
         if not options["output"]:
@@ -90,9 +69,9 @@ class Command(BaseCommand):
             raise
         self.stdout.write(f"Wrote {size:,} bytes to {target}.")
 
-    def _user(self, username: str | None):
+    def _user(self, username: str | None) -> User | None:
         if not username:
-            return ScheduledJob()
+            return None  # the system: every hire
         try:
             return User.objects.get(username=username, is_active=True)
         except User.DoesNotExist:
