@@ -22,7 +22,7 @@ from icalendar import Calendar, Event, vDuration
 
 from .models import Assignment, User
 from .reminders import absolute_url
-from .rules import open_q
+from .rules import UNSPENT_STATUS, open_q
 
 PRODID = "-//Onboarding tracker//Training calendar//EN"
 # Older events drop out of the feed: a calendar app keeps what it already has,
@@ -46,7 +46,7 @@ def feed_assignments(owner: User, today: datetime.date | None = None):
     return (
         Assignment.objects.visible_to(owner)
         .filter(plan__hire__archived_at__isnull=True)
-        .exclude(status=Assignment.Status.WAIVED)
+        .exclude(status=UNSPENT_STATUS)
         .filter((open_q() & Q(due_date__gte=since)) | Q(scheduled_for__gte=since))
         .select_related("plan__hire", "course")
         .order_by("due_date", "pk")

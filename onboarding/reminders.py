@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from . import expiry
 from .models import Assignment, DigestDelivery, HeldCertification, PlanGuidance, User
+from .rules import DUE_SOON_DAYS
 
 logger = logging.getLogger(__name__)
 
-DUE_SOON_DAYS = 7
 # Guidance still undiscussed on a plan older than this is worth a nudge.
 GUIDANCE_NUDGE_AFTER_DAYS = 7
 STALE_CLAIM = datetime.timedelta(hours=1)

@@ -45,6 +45,8 @@ UNSPENT_STATUS = AssignmentStatus.WAIVED
 # An open assignment due within this many days that nobody has scheduled or
 # started yet puts its plan at risk.
 AT_RISK_WINDOW_DAYS = 14
+# "Due soon" (the daily digest's list): open and due within this many days.
+DUE_SOON_DAYS = 7
 
 
 class Health(models.TextChoices):

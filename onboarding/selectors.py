@@ -53,7 +53,7 @@ from .models import (
     User,
 )
 from .pagination import CappedCountPaginator
-from .rules import can_view_all, overdue_q
+from .rules import UNSPENT_STATUS, can_view_all, overdue_q
 
 PER_PAGE = 50
 HISTORY_SHOWN = 50
@@ -298,7 +298,7 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
         output_field=CharField(),
     )
     grouped = (
-        queryset.exclude(status=Assignment.Status.WAIVED)
+        queryset.exclude(status=UNSPENT_STATUS)
         .order_by()  # any ?sort= of the assignment list would split the groups
         .values(
             "paid_by",
@@ -320,7 +320,7 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
 def tuition_totals(queryset: QuerySet) -> list[dict]:
     """Spend per currency over the same assignments as tuition_rows() (page footer)."""
     return list(
-        queryset.exclude(status=Assignment.Status.WAIVED)
+        queryset.exclude(status=UNSPENT_STATUS)
         .order_by()
         .values(currency=F("course__currency"))
         .annotate(assignments=Count("pk"), tuition_total=exports.Cents(Sum("tuition_cost")))

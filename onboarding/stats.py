@@ -24,7 +24,7 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .rules import overdue_cutoff, overdue_q
+from .rules import Health, overdue_cutoff, overdue_q
 
 # Hires who start this soon without a plan need one now.
 PLAN_NEEDED_WITHIN_DAYS = 14
@@ -62,7 +62,7 @@ class Cards:
 def cards(
     user: User, today: datetime.date | None = None, *, active_hires: int | None = None
 ) -> Cards:
-    """The summary cards: four queries whatever the data size.
+    """The summary cards: three queries whatever the data size.
 
     `active_hires` may be given when the caller has already counted them (the home
     page's unfiltered hires table has).
@@ -78,10 +78,10 @@ def cards(
         .active()
         .with_health(today)
         .aggregate(
-            on_track=Count("pk", filter=Q(health="on_track")),
-            at_risk=Count("pk", filter=Q(health="at_risk")),
-            overdue=Count("pk", filter=Q(health="overdue")),
-            complete=Count("pk", filter=Q(health="complete")),
+            on_track=Count("pk", filter=Q(health=Health.ON_TRACK)),
+            at_risk=Count("pk", filter=Q(health=Health.AT_RISK)),
+            overdue=Count("pk", filter=Q(health=Health.OVERDUE)),
+            complete=Count("pk", filter=Q(health=Health.COMPLETE)),
             guidance=Count("pk", filter=Q(undiscussed_guidance_count__gt=0)),
         )
     )
@@ -89,19 +89,24 @@ def cards(
     # Overdue means open and due before the cutoff (rules.overdue_cutoff). The
     # daily totals hold per day what is due and what is booked, so each figure
     # sums a few thousand rows.
+    # One grouped query: a row per currency, whose counts add up across currencies
+    # while the money stays apart.
     sessions_end = today + datetime.timedelta(days=SESSIONS_WITHIN_DAYS)
-    daily = DailyTotals.objects.visible_to(user).active()
-    totals = daily.aggregate(
-        overdue=Sum("open_due_count", filter=Q(day__lt=overdue_cutoff(today))),
-        sessions=Sum("sessions_count", filter=Q(day__gte=today, day__lte=sessions_end)),
-    )
-    tuition = (
-        daily.filter(
-            day__gte=datetime.date(today.year, 1, 1), day__lte=datetime.date(today.year, 12, 31)
-        )
+    per_currency = list(
+        DailyTotals.objects.visible_to(user)
+        .active()
         .values("currency")
-        .annotate(cents=Sum("employer_tuition_cents"))
-        .filter(cents__gt=0)
+        .annotate(
+            overdue=Sum("open_due_count", filter=Q(day__lt=overdue_cutoff(today))),
+            sessions=Sum("sessions_count", filter=Q(day__gte=today, day__lte=sessions_end)),
+            cents=Sum(
+                "employer_tuition_cents",
+                filter=Q(
+                    day__gte=datetime.date(today.year, 1, 1),
+                    day__lte=datetime.date(today.year, 12, 31),
+                ),
+            ),
+        )
         .order_by("currency")
     )
     return Cards(
@@ -110,9 +115,11 @@ def cards(
         plans_at_risk=health["at_risk"] or 0,
         plans_overdue=health["overdue"] or 0,
         plans_complete=health["complete"] or 0,
-        overdue_assignments=totals["overdue"] or 0,
-        sessions_soon=totals["sessions"] or 0,
-        employer_tuition_this_year={row["currency"]: _from_cents(row["cents"]) for row in tuition},
+        overdue_assignments=sum(row["overdue"] or 0 for row in per_currency),
+        sessions_soon=sum(row["sessions"] or 0 for row in per_currency),
+        employer_tuition_this_year={
+            row["currency"]: _from_cents(row["cents"]) for row in per_currency if row["cents"]
+        },
         year=today.year,
         plans_with_undiscussed_guidance=health["guidance"] or 0,
     )
