@@ -50,7 +50,7 @@ def test_it_draws_both_charts_from_json_data(live_server, world: World, page, co
     page.goto(live_server.url + "/")
     page.wait_for_function("() => window.Chart && Chart.getChart('cohort-chart')")
     drawn = page.evaluate(
-        "() => ['cohort-chart', 'tuition-chart'].map((id) => {"
+        "() => ['cohort-chart', 'tuition-chart-USD'].map((id) => {"
         "  const chart = Chart.getChart(id);"
         "  return chart ? chart.data.labels.length : 0; })"
     )
