@@ -18,6 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from .querysets import (
     AssignmentQuerySet,
+    CheckInQuerySet,
+    CompetencyRatingQuerySet,
     DailyTotalsQuerySet,
     HeldCertificationQuerySet,
     NewHireQuerySet,
@@ -25,7 +27,16 @@ from .querysets import (
     PlanProgressQuerySet,
     TrainingPlanQuerySet,
 )
-from .rules import AssignmentStatus, is_open, is_overdue, overdue_q
+from .rules import (
+    LEVEL_CHOICES,
+    LEVELS,
+    AssignmentStatus,
+    CheckInKind,
+    check_in_state,
+    is_open,
+    is_overdue,
+    overdue_q,
+)
 
 MAX_DUE_OFFSET_DAYS = 730
 # Dates people type are kept within a range where date arithmetic (due dates from
@@ -251,6 +262,13 @@ class Course(models.Model):
     )
     url = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    competencies = models.ManyToManyField(
+        "Competency",
+        blank=True,
+        related_name="courses",
+        help_text="The competencies this course is meant to build: the outcome report "
+        "compares their ratings for hires who took it and hires who did not.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -669,9 +687,182 @@ class DigestDelivery(models.Model):
         return f"Digest for {self.recipient} on {self.digest_date}"
 
 
+# --- the ramp: competencies, expectations, check-ins ----------------------------------------
+
+level_range = [MinValueValidator(LEVELS[0]), MaxValueValidator(LEVELS[-1])]
+
+
+class Competency(models.Model):
+    """One skill area of the organisation's product management framework, with four levels."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField()
+    level_1 = models.TextField("level 1 looks like")
+    level_2 = models.TextField("level 2 looks like")
+    level_3 = models.TextField("level 3 looks like")
+    level_4 = models.TextField("level 4 looks like")
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "competencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:competency_detail", args=[self.pk])
+
+    @property
+    def descriptors(self) -> list[tuple[int, str]]:
+        """(level, what it looks like) for levels 1 to 4."""
+        return [(level, getattr(self, f"level_{level}")) for level in LEVELS]
+
+
+class RoleExpectation(models.Model):
+    """The level a role profile expects in one competency by day 90."""
+
+    role_profile = models.ForeignKey(
+        RoleProfile, on_delete=models.CASCADE, related_name="competency_expectations"
+    )
+    competency = models.ForeignKey(
+        Competency, on_delete=models.PROTECT, related_name="expectations"
+    )
+    expected_level = models.PositiveSmallIntegerField(
+        choices=LEVEL_CHOICES, validators=level_range, help_text="Expected by day 90, 1 to 4."
+    )
+    note = models.TextField(blank=True, help_text="What this level means in this role.")
+
+    class Meta:
+        ordering = ["competency__position", "competency__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role_profile", "competency"], name="roleexpectation_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_level__gte=LEVELS[0]) & Q(expected_level__lte=LEVELS[-1]),
+                name="roleexpectation_level_range",
+                violation_error_message="Expected levels run from 1 to 4.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role_profile}: {self.competency} at level {self.expected_level}"
+
+
+class CheckIn(models.Model):
+    """One ramp check-in of a hire: baseline, day 30, day 60 or day 90.
+
+    The four exist from the moment the hire has a plan, however it was made: a
+    database trigger (onboarding/triggers.py) inserts them with the plan and moves
+    the open ones when the hire's start date moves.
+    """
+
+    Kind = CheckInKind
+
+    hire = models.ForeignKey(NewHire, on_delete=models.CASCADE, related_name="check_ins")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_date = models.DateField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    summary = models.TextField(blank=True, help_text="How the hire is doing, in a few lines.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = "check-in"
+        constraints = [
+            models.UniqueConstraint(fields=["hire", "kind"], name="checkin_one_per_kind"),
+        ]
+        indexes = [
+            # Due and overdue check-ins for "Needs attention" and the digest.
+            models.Index(
+                fields=["due_date", "hire"],
+                condition=Q(completed_at__isnull=True),
+                name="checkin_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} check-in of {self.hire}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:check_in", args=[self.pk])
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+    def state(self, today: datetime.date | None = None) -> str:
+        return check_in_state(self.completed_at, self.due_date, today)
+
+
+class CompetencyRating(models.Model):
+    """One competency at one check-in: the manager's level, the hire's own, a note."""
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="ratings")
+    competency = models.ForeignKey(Competency, on_delete=models.PROTECT, related_name="ratings")
+    manager_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=LEVEL_CHOICES, validators=level_range
+    )
+    self_level = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=LEVEL_CHOICES,
+        validators=level_range,
+        help_text="The hire's own rating.",
+    )
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = CompetencyRatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["competency__position", "competency__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_in", "competency"], name="competencyrating_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(manager_level__isnull=True)
+                | (Q(manager_level__gte=LEVELS[0]) & Q(manager_level__lte=LEVELS[-1])),
+                name="competencyrating_manager_level_range",
+                violation_error_message="Levels run from 1 to 4.",
+            ),
+            models.CheckConstraint(
+                condition=Q(self_level__isnull=True)
+                | (Q(self_level__gte=LEVELS[0]) & Q(self_level__lte=LEVELS[-1])),
+                name="competencyrating_self_level_range",
+                violation_error_message="Levels run from 1 to 4.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["competency", "check_in", "manager_level"], name="rating_competency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competency} at {self.check_in}"
+
+
 __all__ = [
     "Assignment",
     "Certification",
+    "CheckIn",
+    "Competency",
+    "CompetencyRating",
     "Course",
     "DigestDelivery",
     "Guidance",
@@ -680,6 +871,7 @@ __all__ = [
     "PlanGuidance",
     "PlanTemplate",
     "PlanTemplateItem",
+    "RoleExpectation",
     "RoleProfile",
     "TrainingPlan",
     "User",

@@ -17,6 +17,9 @@ from django.db.models.functions import Coalesce
 
 from .rules import (
     can_view_all,
+    check_in_due_within_q,
+    check_in_open_q,
+    check_in_overdue_q,
     due_within_q,
     health_expression,
     open_q,
@@ -167,3 +170,23 @@ class PlanGuidanceQuerySet(ScopedQuerySet):
 
     def not_discussed(self):
         return self.filter(acknowledged_at__isnull=True)
+
+
+class CheckInQuerySet(ScopedQuerySet):
+    manager_lookup = "hire__hiring_manager"
+
+    def open(self):
+        return self.filter(check_in_open_q())
+
+    def overdue(self, today: datetime.date | None = None):
+        return self.filter(check_in_overdue_q(today))
+
+    def due_within(self, days: int, today: datetime.date | None = None):
+        return self.filter(check_in_due_within_q(days, today))
+
+    def completed(self):
+        return self.filter(completed_at__isnull=False)
+
+
+class CompetencyRatingQuerySet(ScopedQuerySet):
+    manager_lookup = "check_in__hire__hiring_manager"

@@ -1,7 +1,8 @@
 """The rules of the product, each written once.
 
 What counts as open, overdue, due soon and at risk; how a plan's health is worked
-out and what each health is called; who sees every hire and who may manage one.
+out and what each health is called; when check-ins are due and what the ramp gap
+is; who sees every hire and who may manage one.
 QuerySets, the rollup triggers' SQL (onboarding/triggers.py), stats, filters,
 templates, the admin, exports and reminders all read these definitions, so a
 rule changed here changes everywhere, or a test fails.
@@ -209,6 +210,108 @@ def health_of(
     if at_risk:
         return Health.AT_RISK
     return Health.ON_TRACK
+
+
+# --- ramp: check-ins, levels, the gap ------------------------------------------------------
+
+
+class CheckInKind(models.TextChoices):
+    BASELINE = "baseline", "Baseline"
+    DAY_30 = "day_30", "Day 30"
+    DAY_60 = "day_60", "Day 60"
+    DAY_90 = "day_90", "Day 90"
+
+
+# Each check-in is due this many days after the hire's start date.
+CHECK_IN_OFFSET_DAYS = {
+    CheckInKind.BASELINE: 0,
+    CheckInKind.DAY_30: 30,
+    CheckInKind.DAY_60: 60,
+    CheckInKind.DAY_90: 90,
+}
+LEVELS = (1, 2, 3, 4)
+LEVEL_CHOICES = [(level, str(level)) for level in LEVELS]
+# The outcome report shows no number for a group smaller than this: with a handful
+# of hires the difference says more about the people than about the course.
+OUTCOME_MIN_GROUP = 5
+
+
+class CheckInState(models.TextChoices):
+    DUE = "due", "Due"
+    OVERDUE = "overdue", "Overdue"
+    COMPLETED = "completed", "Completed"
+
+
+def check_in_due_date(start_date: datetime.date, kind: str) -> datetime.date:
+    return start_date + datetime.timedelta(days=CHECK_IN_OFFSET_DAYS[kind])
+
+
+def check_in_open_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}completed_at__isnull": True})
+
+
+def check_in_overdue_q(today: datetime.date | None = None, prefix: str = "") -> Q:
+    """The same overdue as assignments': due before the cutoff and not completed."""
+    return Q(**{f"{prefix}due_date__lt": overdue_cutoff(today)}) & check_in_open_q(prefix)
+
+
+def check_in_due_within_q(days: int, today: datetime.date | None = None, prefix: str = "") -> Q:
+    start = today_or(today)
+    end = start + datetime.timedelta(days=days)
+    return Q(**{f"{prefix}due_date__gte": start, f"{prefix}due_date__lte": end}) & (
+        check_in_open_q(prefix)
+    )
+
+
+def check_in_state(
+    completed_at: datetime.datetime | None,
+    due_date: datetime.date,
+    today: datetime.date | None = None,
+) -> str:
+    if completed_at is not None:
+        return CheckInState.COMPLETED
+    if due_date < overdue_cutoff(today):
+        return CheckInState.OVERDUE
+    return CheckInState.DUE
+
+
+def sql_check_in_offset(kind_column: str) -> str:
+    """CHECK_IN_OFFSET_DAYS as SQL: the days after the start date that `kind_column` is due."""
+    whens = " ".join(f"WHEN '{kind}' THEN {days}" for kind, days in CHECK_IN_OFFSET_DAYS.items())
+    return f"CASE {kind_column} {whens} END"
+
+
+def level_gap(expected: int | None, level: int | None) -> int | None:
+    """How far a rating sits below the expected level (0 when at or above; None if unrated).
+
+    The ramp gap of a hire is this per competency of their role profile, for their
+    latest manager rating, and the sum of it in total.
+    """
+    if expected is None or level is None:
+        return None
+    return max(expected - level, 0)
+
+
+def sql_level_gap(expected: str, level: str) -> str:
+    """level_gap() as SQL over two columns (NULL when unrated)."""
+    return (
+        f"CASE WHEN {level} IS NULL OR {expected} IS NULL THEN NULL "
+        f"WHEN {level} < {expected} THEN {expected} - {level} ELSE 0 END"
+    )
+
+
+def gap_expression(expected: str, level: str) -> Case:
+    """level_gap() in SQL, over two columns or annotations."""
+    return Case(
+        When(**{f"{level}__isnull": True}, then=Value(None)),
+        When(**{f"{level}__lt": F(expected)}, then=F(expected) - F(level)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def too_few_to_tell(*group_sizes: int) -> bool:
+    return min(group_sizes) < OUTCOME_MIN_GROUP
 
 
 # --- who sees what, who may manage ----------------------------------------------------------

@@ -1,10 +1,13 @@
 """The project's database triggers, defined once, installed from code.
 
-Three invariants hold however a row is written (services, the admin, imports,
+Four invariants hold however a row is written (services, the admin, imports,
 `bulk_create`, a shell, raw SQL), so they live in the database:
 
 * every training plan carries the guidance whose rule is "always" ("mileage may
   vary") from the moment it exists;
+* a hire has their four ramp check-ins (baseline, day 30, 60, 90) from the moment
+  they have a plan, due that many days after the start date; moving the start
+  date moves the open ones;
 * PlanProgress holds one row of counts per plan;
 * DailyTotals holds, per (manager, archived, day, currency), what the dashboard
   sums over date ranges.
@@ -40,10 +43,12 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .rules import (
+    CHECK_IN_OFFSET_DAYS,
     CLOSED_STATUSES,
     UNSCHEDULED_STATUS,
     UNSPENT_STATUS,
     AssignmentStatus,
+    sql_check_in_offset,
     sql_is_open,
     sql_is_status,
 )
@@ -92,6 +97,40 @@ def _always_guidance(plan_id: str, source: str, now: str) -> str:
 
 
 NOW = {"sqlite": "strftime('%Y-%m-%d %H:%M:%f', 'now')", "postgresql": "now()"}
+
+
+# --- check-ins: four per hire with a plan ---------------------------------------------------
+
+CHECK_IN_COLUMNS = "hire_id, kind, due_date, summary, version"
+CHECK_IN_KINDS = " UNION ALL ".join(
+    f"SELECT '{kind}' AS kind, {days} AS days" for kind, days in CHECK_IN_OFFSET_DAYS.items()
+)
+
+
+def _plus_days(vendor: str, date: str, days: str) -> str:
+    if vendor == "sqlite":
+        return f"date({date}, '+' || ({days}) || ' days')"
+    return f"({date} + ({days}))"
+
+
+def _check_ins_for(vendor: str, hires: str) -> str:
+    """Insert the missing check-ins of the hires whose id is in `hires` (a subquery)."""
+    return (
+        f"INSERT INTO onboarding_checkin ({CHECK_IN_COLUMNS}) "
+        f"SELECT h.id, k.kind, {_plus_days(vendor, 'h.start_date', 'k.days')}, '', 1 "
+        f"FROM onboarding_newhire h CROSS JOIN ({CHECK_IN_KINDS}) k "
+        f"WHERE h.id IN ({hires}) AND NOT EXISTS (SELECT 1 FROM onboarding_checkin c "
+        "WHERE c.hire_id = h.id AND c.kind = k.kind) ORDER BY h.id, k.days"
+    )
+
+
+def _open_check_ins_follow(vendor: str, start: str, where: str, source: str = "") -> str:
+    """Move the open check-ins to `start` plus their offsets (`source`: a FROM clause)."""
+    due = _plus_days(vendor, start, sql_check_in_offset("onboarding_checkin.kind"))
+    return (
+        f"UPDATE onboarding_checkin SET due_date = {due} {source} "
+        f"WHERE onboarding_checkin.completed_at IS NULL AND {where}"
+    )
 
 
 # --- plan progress ---------------------------------------------------------------------------
@@ -233,7 +272,24 @@ def sqlite_objects() -> list[DbObject]:
             "INSERT",
             "onboarding_trainingplan",
             [_always_guidance("NEW.id", "onboarding_guidance g", NOW["sqlite"])],
-        )
+        ),
+        _sqlite_trigger(
+            "plan_brings_check_ins",
+            "INSERT",
+            "onboarding_trainingplan",
+            [_check_ins_for("sqlite", "NEW.hire_id")],
+        ),
+        _sqlite_trigger(
+            "check_ins_follow_start_date",
+            "UPDATE OF start_date",
+            "onboarding_newhire",
+            [
+                _open_check_ins_follow(
+                    "sqlite", "NEW.start_date", "onboarding_checkin.hire_id = NEW.id"
+                )
+            ],
+            when="OLD.start_date <> NEW.start_date",
+        ),
     ]
 
     # Progress: recount the touched plans.
@@ -447,6 +503,30 @@ def postgres_objects() -> list[DbObject]:
             "INSERT",
             "onboarding_trainingplan",
             "plan_carries_always_guidance",
+        ),
+        _pg_function(
+            "plan_brings_check_ins",
+            [_check_ins_for("postgresql", "SELECT hire_id FROM new_rows")],
+        ),
+        _pg_trigger(
+            "plan_brings_check_ins", "INSERT", "onboarding_trainingplan", "plan_brings_check_ins"
+        ),
+        _pg_function(
+            "check_ins_follow_start_date",
+            [
+                _open_check_ins_follow(
+                    "postgresql",
+                    "n.start_date",
+                    "onboarding_checkin.hire_id = n.id AND n.start_date <> o.start_date",
+                    source="FROM new_rows n JOIN old_rows o ON o.id = n.id",
+                )
+            ],
+        ),
+        _pg_trigger(
+            "check_ins_follow_start_date",
+            "UPDATE",
+            "onboarding_newhire",
+            "check_ins_follow_start_date",
         ),
         _pg_function(
             "plan_progress_refresh",
@@ -714,10 +794,25 @@ def attach_missing_guidance(connection: BaseDatabaseWrapper = default_connection
         return cursor.rowcount
 
 
+def add_missing_check_ins(connection: BaseDatabaseWrapper = default_connection) -> None:
+    """Every hire with a plan gets the check-ins it lacks; open ones follow the start date."""
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _check_ins_for(vendor, "SELECT DISTINCT hire_id FROM onboarding_trainingplan")
+        )
+        start = (
+            "(SELECT h.start_date FROM onboarding_newhire h "
+            "WHERE h.id = onboarding_checkin.hire_id)"
+        )
+        cursor.execute(_open_check_ins_follow(vendor, start, "1 = 1"))
+
+
 def repair(connection: BaseDatabaseWrapper = default_connection) -> None:
     """What the triggers would have done while they were off, for every row at once."""
     with transaction.atomic(using=connection.alias):
         attach_missing_guidance(connection)
+        add_missing_check_ins(connection)
         rebuild(connection)
 
 
