@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vDuration
 
-from .models import Assignment, User
+from .models import Assignment, CheckIn, User
 from .reminders import absolute_url
 from .rules import UNSPENT_STATUS, open_q
 
@@ -51,6 +51,39 @@ def feed_assignments(owner: User, today: datetime.date | None = None):
         .select_related("plan__hire", "course")
         .order_by("due_date", "pk")
     )
+
+
+def feed_check_ins(owner: User, today: datetime.date | None = None):
+    """The open check-ins the owner's feed shows (same scope and window as the assignments)."""
+    since = (today or timezone.localdate()) - datetime.timedelta(days=FEED_PAST_DAYS)
+    return (
+        CheckIn.objects.visible_to(owner)
+        .open()
+        .filter(hire__archived_at__isnull=True, due_date__gte=since)
+        .select_related("hire")
+        .order_by("due_date", "pk")
+    )
+
+
+def _check_in_event(check_in: CheckIn, host: str) -> Event:
+    url = absolute_url(reverse("onboarding:check_in", args=[check_in.pk]))
+    # No edit timestamp on a check-in: the due date's midnight keeps DTSTAMP stable.
+    stamp = datetime.datetime.combine(check_in.due_date, datetime.time.min, tzinfo=datetime.UTC)
+    event = Event()
+    event.add("uid", f"check-in-{check_in.pk}@{host}")
+    event.add("dtstart", check_in.due_date)
+    event.add("dtend", check_in.due_date + ONE_DAY)
+    event.add("dtstamp", stamp)
+    event.add("sequence", check_in.version)
+    event.add("summary", f"Check-in: {check_in.hire.full_name}, {check_in.get_kind_display()}")
+    event.add(
+        "description",
+        f"{check_in.get_kind_display()} check-in of {check_in.hire.full_name}: rate them "
+        f"against what the role needs here.\n{url}",
+    )
+    event.add("url", url)
+    event.add("transp", "TRANSPARENT")
+    return event
 
 
 def _event(
@@ -118,6 +151,8 @@ def build_feed(owner: User, today: datetime.date | None = None) -> bytes:
                     host=host,
                 )
             )
+    for check_in in feed_check_ins(owner, today):
+        calendar.add_component(_check_in_event(check_in, host))
     return calendar.to_ical()
 
 

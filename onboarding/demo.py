@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
-from . import services
+from . import demo_ramp, services
 from .catalog import MILEAGE_SLUG
 from .models import (
     Assignment,
@@ -502,6 +502,7 @@ class SeedResult:
     users: list[tuple[DemoUser, bool]] = field(default_factory=list)  # (user, password set?)
     hires_created: int = 0
     hires_existing: int = 0
+    past_cohort_created: int = 0
 
     @property
     def any_password_set(self) -> bool:
@@ -528,6 +529,7 @@ def seed(*, password: str, reset_passwords: bool, today: datetime.date) -> SeedR
                 continue
             _seed_hire(spec, manager=users[spec.manager], today=today, lookups=lookups)
             result.hires_created += 1
+        result.past_cohort_created = demo_ramp.seed_past_cohort(managers=users, today=today)
     return result
 
 
@@ -657,6 +659,10 @@ def _seed_hire(spec: DemoHire, *, manager: User, today: datetime.date, lookups: 
                 services.plan_guidance_update(
                     actor=manager, plan_guidance=attached, manager_note=note, discussed=discussed
                 )
+        # A hire whose training is overdue is behind on check-ins too.
+        demo_ramp.rate_due_check_ins(
+            hire, manager=manager, today=today, leave_latest_open=spec.scenario == OVERDUE
+        )
     if spec.archived:
         services.hire_archive(actor=manager, hire=hire)
 

@@ -334,6 +334,37 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "certification_earned_on": "Date the certification was earned, if recorded.",
         "guidance_discussed": "yes when every guidance note on the plan was discussed.",
     },
+    "outcomes": {
+        "section": "course, provider, certification, or certification_lens.",
+        "name": "The course (title and provider), provider or certification.",
+        "competencies": "For a course: the competencies it targets, separated by '; '.",
+        "completed": "Hires who completed it (any course of a provider or certification).",
+        "took_it": "Of those, hires rated at both the baseline and day 90 on its competencies "
+        "(lens: hires who held the certification when they started).",
+        "took_it_change": "Their average change in manager rating, day 90 minus baseline "
+        "(lens: their average baseline ramp gap). Empty when too few to tell.",
+        "comparable": "Rated hires of the same role profiles who did not take it "
+        "(lens: hires who did not hold it).",
+        "comparable_change": "Their average change (lens: gap). Empty when too few to tell.",
+        "too_few_to_tell": "yes when either group has fewer than five hires: no numbers then.",
+        "tuition_per_hire": "Tuition spent on completed assignments per hire who completed it, "
+        "per currency, such as 'USD 1200.00; EUR 300.00'.",
+    },
+    "check-ins": {
+        "hire": "The hire's full name.",
+        "email": "The hire's email address.",
+        "hiring_manager": "Username of the hiring manager.",
+        "role_profile": "The hire's role profile.",
+        "check_in": "baseline, day_30, day_60 or day_90.",
+        "due_date": "Due date of the check-in, YYYY-MM-DD.",
+        "completed_on": "Date it was completed, empty while open.",
+        "competency": "The competency rated.",
+        "expected_level": "The level the role profile expects by day 90, 1-4.",
+        "manager_level": "The manager's rating, 1-4.",
+        "self_level": "The hire's own rating, 1-4.",
+        "gap": "How far the manager's rating sits below the expected level (0 at or above).",
+        "note": "The manager's note.",
+    },
     "tuition": {
         "quarter": "Calendar quarter of the assignments' due date, such as 2025-Q3.",
         "hiring_manager": "Username of the hiring manager.",
@@ -345,22 +376,48 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
 }
 
 
-EXPORT_NAMES = ("hires", "assignments", "tuition")
+EXPORT_NAMES = ("hires", "assignments", "tuition", "outcomes", "check-ins")
+
+OUTCOMES_HEADER = list(COLUMN_HELP["outcomes"])
 
 
 def columns(name: str) -> list[tuple[str, Any]]:
-    """(header, lookup or expression) for each column of the hires or assignments export."""
+    """(header, lookup or expression) of each column of an export that is one query."""
     if name == "hires":
         return _hire_columns()
     if name == "assignments":
         return _assignment_columns()
+    if name == "check-ins":
+        return _check_in_columns()
     raise ValueError(f"Unknown export {name!r}; choose one of {', '.join(EXPORT_NAMES)}.")
 
 
 def header(name: str) -> list[str]:
     if name == "tuition":
         return list(TUITION_HEADER)
+    if name == "outcomes":
+        return list(OUTCOMES_HEADER)
     return [title for title, _ in columns(name)]
+
+
+def _check_in_columns() -> list[tuple[str, Any]]:
+    # One row per rating; `expected_level` and `gap` are annotated by
+    # selectors.check_in_ratings (the ramp gap's one definition, rules.gap_expression).
+    return [
+        ("hire", "check_in__hire__full_name"),
+        ("email", "check_in__hire__email"),
+        ("hiring_manager", "check_in__hire__hiring_manager__username"),
+        ("role_profile", "check_in__hire__role_profile__name"),
+        ("check_in", "check_in__kind"),
+        ("due_date", IsoDate("check_in__due_date")),
+        ("completed_on", IsoDate(TruncDate("check_in__completed_at"))),
+        ("competency", "competency__name"),
+        ("expected_level", "expected_level"),
+        ("manager_level", "manager_level"),
+        ("self_level", "self_level"),
+        ("gap", "gap"),
+        ("note", "note"),
+    ]
 
 
 def iter_csv(name: str, rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:

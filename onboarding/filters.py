@@ -6,9 +6,12 @@ contains exactly the rows the manager is looking at.
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .rules import Health, can_view_all, overdue_cutoff, overdue_q
@@ -237,3 +240,65 @@ class TuitionFilterSet(AssignmentFilterSet):
     year = django_filters.NumberFilter(
         field_name="due_date", lookup_expr="year", label="Year", min_value=2000, max_value=2100
     )
+
+
+def recent_quarters(today: datetime.date | None = None, count: int = 12) -> list[tuple[str, str]]:
+    """("2026-Q3", "Q3 2026") for this quarter and the `count - 1` before it, newest first."""
+    today = today or timezone.localdate()
+    index = today.year * 4 + (today.month - 1) // 3
+    quarters = []
+    for back in range(count):
+        year, quarter = divmod(index - back, 4)
+        quarters.append((f"{year}-Q{quarter + 1}", f"Q{quarter + 1} {year}"))
+    return quarters
+
+
+def quarter_bounds(value: str) -> tuple[datetime.date, datetime.date]:
+    year, quarter = int(value[:4]), int(value[-1])
+    first = datetime.date(year, 3 * quarter - 2, 1)
+    last_month = 3 * quarter
+    last = (
+        datetime.date(year, 12, 31)
+        if last_month == 12
+        else datetime.date(year, last_month + 1, 1) - datetime.timedelta(days=1)
+    )
+    return first, last
+
+
+class OutcomeFilterSet(ScopedFilterSet):
+    """The outcome report and its exports: which hires (start quarter, role profile,
+    manager) and which providers' courses."""
+
+    start_quarter = django_filters.ChoiceFilter(
+        choices=recent_quarters,
+        method="filter_start_quarter",
+        empty_label="Any start quarter",
+        label="Start quarter",
+    )
+    role_profile = django_filters.ModelChoiceFilter(
+        queryset=RoleProfile.objects.all(), empty_label="Any role profile", label="Role profile"
+    )
+    hiring_manager = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), label="Hiring manager", empty_label="Any manager"
+    )
+    provider = django_filters.CharFilter(
+        method="filter_provider",
+        label="Course provider",
+        max_length=200,
+        help_text="Only this provider's courses (the hires compared stay the same).",
+    )
+
+    class Meta:
+        model = NewHire
+        fields = []
+
+    def filter_start_quarter(self, queryset, name, value):
+        first, last = quarter_bounds(value)
+        return queryset.filter(start_date__gte=first, start_date__lte=last)
+
+    def filter_provider(self, queryset, name, value):
+        # Narrows the courses reported on, not the hires (selectors.outcomes reads it).
+        return queryset
+
+    def chosen_provider(self) -> str:
+        return (self.form.cleaned_data.get("provider") or "").strip() if self.is_valid() else ""

@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import expiry
-from .models import Assignment, DigestDelivery, HeldCertification, PlanGuidance, User
-from .rules import DUE_SOON_DAYS
+from .models import Assignment, CheckIn, DigestDelivery, HeldCertification, PlanGuidance, User
+from .rules import DUE_SOON_DAYS, CheckInState, check_in_due_within_q, check_in_overdue_q
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,16 @@ class Digest:
     due_soon: list[Assignment] = field(default_factory=list)
     guidance: list[PlanGuidance] = field(default_factory=list)
     certifications: list[HeldCertification] = field(default_factory=list)
+    check_ins: list[CheckIn] = field(default_factory=list)
 
     @property
     def item_count(self) -> int:
         return (
-            len(self.overdue) + len(self.due_soon) + len(self.guidance) + len(self.certifications)
+            len(self.overdue)
+            + len(self.due_soon)
+            + len(self.guidance)
+            + len(self.certifications)
+            + len(self.check_ins)
         )
 
     @property
@@ -107,6 +112,16 @@ class Digest:
                 }
                 for held in self.certifications
             ],
+            "check_ins": [
+                {
+                    "hire": check_in.hire.full_name,
+                    "kind": check_in.get_kind_display(),
+                    "due_date": check_in.due_date,
+                    "overdue": check_in.state(self.date) == CheckInState.OVERDUE,
+                    "url": absolute_url(reverse("onboarding:check_in", args=[check_in.pk])),
+                }
+                for check_in in self.check_ins
+            ],
             "dashboard_url": absolute_url(reverse("onboarding:home")),
             "profile_url": absolute_url(reverse("onboarding:profile")),
             "due_soon_days": DUE_SOON_DAYS,
@@ -114,7 +129,7 @@ class Digest:
 
 
 def build_digests(today: datetime.date | None = None) -> list[Digest]:
-    """One digest per hiring manager with something to report, in five queries.
+    """One digest per hiring manager with something to report, in six queries.
 
     A manager here is an active user with digests on who manages at least one
     non-archived hire; only the hires they manage count (people-ops get a digest
@@ -152,6 +167,15 @@ def build_digests(today: datetime.date | None = None) -> list[Digest]:
         .order_by("expires_on", "hire__full_name", "pk")
     )
 
+    check_ins = (
+        CheckIn.objects.filter(
+            check_in_overdue_q(today) | check_in_due_within_q(DUE_SOON_DAYS, today),
+            **hire_scope,
+        )
+        .select_related("hire")
+        .order_by("due_date", "hire__full_name", "pk")
+    )
+
     grouped: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for item in overdue:
         grouped[item.plan.hire.hiring_manager_id]["overdue"].append(item)
@@ -161,6 +185,8 @@ def build_digests(today: datetime.date | None = None) -> list[Digest]:
         grouped[item.plan.hire.hiring_manager_id]["guidance"].append(item)
     for item in certifications:
         grouped[item.hire.hiring_manager_id]["certifications"].append(item)
+    for item in check_ins:
+        grouped[item.hire.hiring_manager_id]["check_ins"].append(item)
 
     if not grouped:
         return []

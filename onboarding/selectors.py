@@ -29,6 +29,7 @@ from django.db.models import (
     Model,
     OuterRef,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     Window,
@@ -42,18 +43,29 @@ from . import exports
 from .filters import AssignmentFilterSet, HireFilterSet, TuitionFilterSet
 from .models import (
     Assignment,
+    CheckIn,
+    Competency,
+    CompetencyRating,
     Course,
     Guidance,
     HeldCertification,
     NewHire,
     PlanGuidance,
     PlanTemplate,
+    RoleExpectation,
     RoleProfile,
     TrainingPlan,
     User,
 )
 from .pagination import CappedCountPaginator
-from .rules import UNSPENT_STATUS, can_view_all, overdue_q
+from .rules import (
+    UNSPENT_STATUS,
+    CheckInKind,
+    can_view_all,
+    gap_expression,
+    level_gap,
+    overdue_q,
+)
 
 PER_PAGE = 50
 HISTORY_SHOWN = 50
@@ -331,10 +343,42 @@ def tuition_totals(queryset: QuerySet) -> list[dict]:
 # --- the exports -----------------------------------------------------------------------------
 
 
-def export_rows(name: str, data: Mapping | None, *, user: User | None) -> QuerySet:
-    """The rows of an export as its list page filters them. Raises FilterError."""
+def export_rows(name: str, data: Mapping | None, *, user: User | None) -> Iterable:
+    """The rows of an export as its page filters them. Raises FilterError."""
+    if name in ("outcomes", "check-ins"):
+        # The outcome report's exports take its filters; imported here because
+        # outcomes.py builds on this module.
+        from . import outcomes
+
+        found = outcomes.filterset(data, user=user)
+        if not found.is_valid():
+            raise FilterError(describe_errors(found.errors))
+        if name == "outcomes":
+            return outcomes.report_rows(outcomes.report(user=user, data=data))
+        return rows_of(name, check_in_ratings(found.qs))
     sort = tuition_sort(data) if name == "tuition" else None
     return rows_of(name, filtered(name, data, user=user), sort=sort)
+
+
+def check_in_ratings(hires: QuerySet) -> QuerySet:
+    """Every rating of these hires' check-ins, with the expected level and the gap."""
+    expected = RoleExpectation.objects.filter(
+        role_profile_id=OuterRef("check_in__hire__role_profile_id"),
+        competency_id=OuterRef("competency_id"),
+    ).values("expected_level")[:1]
+    return (
+        CompetencyRating.objects.filter(check_in__hire__in=hires)
+        .annotate(expected_level=Subquery(expected))
+        .annotate(gap=gap_expression("expected_level", "manager_level"))
+        .order_by(
+            "check_in__hire__full_name",
+            "check_in__hire_id",
+            "check_in__due_date",
+            "competency__position",
+            "competency__name",
+            "pk",
+        )
+    )
 
 
 def rows_of(name: str, queryset: QuerySet, *, sort: str | None = None) -> QuerySet:
@@ -342,6 +386,9 @@ def rows_of(name: str, queryset: QuerySet, *, sort: str | None = None) -> QueryS
 
     `queryset` must already be scoped (the admin's selected rows, or filtered()).
     """
+    if name == "check-ins":
+        columns = exports.columns(name)
+        return queryset.values_list(*(value for _, value in columns))
     _list(name)  # an unknown name fails here, with the list of names
     if name == "tuition":
         return tuition_rows(queryset, sort or "quarter")
@@ -418,6 +465,176 @@ def plan_guidance(plan: TrainingPlan) -> list[PlanGuidance]:
         attached,
         key=lambda pg: (pg.guidance.rule != Guidance.Rule.ALWAYS, pg.guidance.position, pg.pk),
     )
+
+
+# --- the ramp --------------------------------------------------------------------------------
+
+
+def competencies_for(hire: NewHire) -> list[tuple[Competency, int | None]]:
+    """(competency, expected level) the hire is rated on: their role profile's expectations.
+
+    Without a role profile, or one with no expectations yet, every active
+    competency, with no expected level.
+    """
+    if hire.role_profile_id is not None:
+        expectations = list(
+            RoleExpectation.objects.filter(role_profile_id=hire.role_profile_id)
+            .select_related("competency")
+            .order_by("competency__position", "competency__name")
+        )
+        if expectations:
+            return [(e.competency, e.expected_level) for e in expectations]
+    return [(c, None) for c in Competency.objects.filter(active=True).order_by("position", "name")]
+
+
+def check_in_competencies(check_in: CheckIn) -> list[Competency]:
+    """What a check-in rates: competencies_for(hire), plus any already rated on it,
+    so an edited framework never hides a rating."""
+    listed = [competency for competency, _ in competencies_for(check_in.hire)]
+    known = {competency.pk for competency in listed}
+    extra = Competency.objects.filter(ratings__check_in=check_in).exclude(pk__in=known)
+    return listed + list(extra.order_by("position", "name"))
+
+
+def check_ins_visible(user: User | None) -> QuerySet:
+    return scoped(CheckIn, user).select_related("hire", "hire__role_profile", "completed_by")
+
+
+@dataclass
+class RatingRow:
+    """One competency on the check-in page."""
+
+    competency: Competency
+    expected: int | None
+    previous: int | None
+    level: int | None
+    note: str
+    self_level: int | None
+
+
+def check_in_rows(check_in: CheckIn) -> list[RatingRow]:
+    """Each competency the check-in rates, with the expected level and the previous rating.
+
+    The previous rating is the manager's level at the hire's latest completed
+    check-in due before this one.
+    """
+    expected = dict(
+        RoleExpectation.objects.filter(role_profile_id=check_in.hire.role_profile_id).values_list(
+            "competency_id", "expected_level"
+        )
+    )
+    mine = {r.competency_id: r for r in check_in.ratings.all()}
+    earlier = (
+        CompetencyRating.objects.filter(
+            check_in__hire_id=check_in.hire_id,
+            check_in__completed_at__isnull=False,
+            check_in__due_date__lt=check_in.due_date,
+            manager_level__isnull=False,
+        )
+        .order_by("competency_id", "-check_in__due_date")
+        .values_list("competency_id", "manager_level")
+    )
+    previous: dict[int, int] = {}
+    for competency_id, level in earlier:
+        previous.setdefault(competency_id, level)
+    rows = []
+    for competency in check_in_competencies(check_in):
+        rating = mine.get(competency.pk)
+        rows.append(
+            RatingRow(
+                competency=competency,
+                expected=expected.get(competency.pk),
+                previous=previous.get(competency.pk),
+                level=rating.manager_level if rating else None,
+                note=rating.note if rating else "",
+                self_level=rating.self_level if rating else None,
+            )
+        )
+    return rows
+
+
+@dataclass
+class RampRow:
+    competency: Competency
+    expected: int | None
+    levels: dict[str, int | None]  # check-in kind -> manager level
+    latest: int | None
+    gap: int | None
+
+
+@dataclass
+class Ramp:
+    check_ins: list[CheckIn]
+    rows: list[RampRow]
+    total_gap: int
+    unrated: int  # competencies with no completed rating yet
+
+    @property
+    def rated(self) -> bool:
+        return any(row.latest is not None for row in self.rows)
+
+    def chart(self) -> dict:
+        """For static/js/charts.js: the ratings per check-in, beside the expected level."""
+        return {
+            "labels": [row.competency.name for row in self.rows],
+            "series": [
+                {
+                    "label": label,
+                    "data": [row.levels.get(kind) for row in self.rows],
+                }
+                for kind, label in CheckInKind.choices
+            ],
+            "expected": [row.expected for row in self.rows],
+        }
+
+
+def hire_ramp(hire: NewHire) -> Ramp:
+    """The hire's ramp: per competency, the manager's ratings at each completed check-in,
+    the expected level, and the gap of the latest rating (rules.level_gap)."""
+    check_ins = list(hire.check_ins.select_related("completed_by"))
+    order = {kind: n for n, kind in enumerate(CheckInKind.values)}
+    check_ins.sort(key=lambda c: order[c.kind])
+    ratings = CompetencyRating.objects.filter(
+        check_in__hire=hire, check_in__completed_at__isnull=False, manager_level__isnull=False
+    ).values_list("competency_id", "check_in__kind", "manager_level")
+    levels: dict[int, dict[str, int]] = {}
+    for competency_id, kind, level in ratings:
+        levels.setdefault(competency_id, {})[kind] = level
+    rows = []
+    for competency, expected in competencies_for(hire):
+        mine = levels.get(competency.pk, {})
+        latest = next((mine[k] for k in reversed(CheckInKind.values) if k in mine), None)
+        rows.append(
+            RampRow(
+                competency=competency,
+                expected=expected,
+                levels=mine,
+                latest=latest,
+                gap=level_gap(expected, latest),
+            )
+        )
+    return Ramp(
+        check_ins=check_ins,
+        rows=rows,
+        total_gap=sum(row.gap or 0 for row in rows),
+        unrated=sum(1 for row in rows if row.latest is None),
+    )
+
+
+def below_expectations_at_day_90(user: User | None) -> QuerySet:
+    """Active hires whose completed day-90 check-in rates any expected competency below
+    the level their role profile expects: a total ramp gap above zero at day 90."""
+    expected = RoleExpectation.objects.filter(
+        role_profile_id=OuterRef("check_in__hire__role_profile_id"),
+        competency_id=OuterRef("competency_id"),
+    ).values("expected_level")
+    short = CompetencyRating.objects.filter(
+        check_in__hire_id=OuterRef("pk"),
+        check_in__kind=CheckInKind.DAY_90,
+        check_in__completed_at__isnull=False,
+        manager_level__lt=Subquery(expected[:1]),
+    )
+    return scoped(NewHire, user).active().filter(Exists(short))
 
 
 # --- change history --------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from .models import (
     LATEST_DATE,
     Assignment,
     Certification,
+    CheckIn,
+    CompetencyRating,
     Course,
     Guidance,
     HeldCertification,
@@ -32,7 +34,8 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .rules import may_manage
+from .rules import LEVELS, may_manage
+from .selectors import check_in_competencies
 
 HIRE_FIELDS = (
     "full_name",
@@ -649,3 +652,78 @@ def plan_guidance_update(
     if fields:
         _save(plan_guidance, actor=actor, fields=fields)
     return plan_guidance
+
+
+# --- ramp check-ins --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def check_in_record(
+    *,
+    actor: User | None,
+    check_in: CheckIn,
+    ratings: Mapping[int, tuple[int | None, str]],
+    summary: str = "",
+    complete: bool = False,
+    completed_on: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> CheckIn:
+    """Save the manager's ratings of one check-in, and complete it if asked.
+
+    `ratings` maps competency id -> (manager level 1-4 or None, note), for the
+    competencies the check-in rates (selectors.check_in_competencies). Completing
+    needs a level for every one of them and records who and when (now, or
+    `completed_on` for a check-in recorded afterwards); a completed check-in can
+    still be corrected, and keeps its completion.
+    """
+    lock_current(check_in, expected_version)
+    rated = {competency.pk: competency for competency in check_in_competencies(check_in)}
+    unknown = set(ratings) - set(rated)
+    if unknown:
+        raise ValidationError("This check-in does not rate some of the competencies given.")
+    errors = {}
+    for competency_id, (level, _note) in ratings.items():
+        if level is not None and level not in LEVELS:
+            errors[f"level_{competency_id}"] = "Choose a level from 1 to 4."
+    if complete:
+        missing = [rated[pk].name for pk in rated if ratings.get(pk, (None, ""))[0] is None]
+        if missing:
+            errors["__all__"] = (
+                "Rate every competency before completing the check-in: " + ", ".join(missing) + "."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+    existing = {r.competency_id: r for r in check_in.ratings.select_for_update()}
+    for competency_id, (level, note) in ratings.items():
+        note = note.strip()
+        rating = existing.get(competency_id)
+        if rating is None:
+            if level is None and not note:
+                continue
+            rating = CompetencyRating(check_in=check_in, competency_id=competency_id)
+        elif rating.manager_level == level and rating.note == note:
+            continue
+        rating.manager_level, rating.note = level, note
+        rating._history_user = actor
+        # Levels are checked above and the database's constraints hold the rest: a
+        # full_clean() would ask the database about every constraint of every rating.
+        rating.clean_fields(exclude=["check_in", "competency"])
+        rating.save()
+
+    fields = []
+    if check_in.summary != summary.strip():
+        check_in.summary = summary.strip()
+        fields.append("summary")
+    if complete and check_in.completed_at is None:
+        if completed_on is not None and completed_on > timezone.localdate():
+            raise ValidationError("A check-in cannot be completed in the future.")
+        check_in.completed_at = (
+            timezone.now()
+            if completed_on is None
+            else timezone.make_aware(datetime.datetime.combine(completed_on, datetime.time(12)))
+        )
+        check_in.completed_by = actor
+        fields += ["completed_at", "completed_by"]
+    _save(check_in, actor=actor, fields=fields)
+    return check_in

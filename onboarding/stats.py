@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
-from . import expiry
+from . import expiry, selectors
 from .models import (
     Assignment,
+    CheckIn,
     DailyTotals,
     HeldCertification,
     NewHire,
@@ -24,7 +25,14 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .rules import Health, overdue_cutoff, overdue_q
+from .rules import (
+    DUE_SOON_DAYS,
+    Health,
+    check_in_due_within_q,
+    check_in_overdue_q,
+    overdue_cutoff,
+    overdue_q,
+)
 
 # Hires who start this soon without a plan need one now.
 PLAN_NEEDED_WITHIN_DAYS = 14
@@ -57,12 +65,13 @@ class Cards:
     employer_tuition_this_year: dict[str, Decimal]
     year: int
     plans_with_undiscussed_guidance: int
+    hires_below_expectations: int
 
 
 def cards(
     user: User, today: datetime.date | None = None, *, active_hires: int | None = None
 ) -> Cards:
-    """The summary cards: three queries whatever the data size.
+    """The summary cards: four queries whatever the data size.
 
     `active_hires` may be given when the caller has already counted them (the home
     page's unfiltered hires table has).
@@ -122,6 +131,7 @@ def cards(
         },
         year=today.year,
         plans_with_undiscussed_guidance=health["guidance"] or 0,
+        hires_below_expectations=selectors.below_expectations_at_day_90(user).count(),
     )
 
 
@@ -131,11 +141,17 @@ class Attention:
     hires_without_plan: list[NewHire]
     guidance_plans: list[TrainingPlan]
     certifications: list[HeldCertification]
+    check_ins: list[CheckIn]
+    check_ins_count: int
 
     @property
     def empty(self) -> bool:
         return not (
-            self.overdue or self.hires_without_plan or self.guidance_plans or self.certifications
+            self.overdue
+            or self.hires_without_plan
+            or self.guidance_plans
+            or self.certifications
+            or self.check_ins
         )
 
 
@@ -186,11 +202,18 @@ def attention(
         .select_related("hire", "certification")
         .order_by("expires_on", "pk")[:limit]
     )
+    # Check-ins overdue or due within DUE_SOON_DAYS, the oldest first.
+    check_ins = CheckIn.objects.visible_to(user).filter(
+        Q(check_in_overdue_q(today)) | Q(check_in_due_within_q(DUE_SOON_DAYS, today)),
+        hire__archived_at__isnull=True,
+    )
     return Attention(
         overdue=overdue_rows,
         hires_without_plan=hires_without_plan,
         guidance_plans=guidance_plans,
         certifications=certifications,
+        check_ins=list(check_ins.select_related("hire").order_by("due_date", "pk")[:limit]),
+        check_ins_count=check_ins.count(),
     )
 
 

@@ -9,7 +9,9 @@ from .views import (
     hires,
     imports,
     lists,
+    outcomes,
     plans,
+    ramp,
     system,
 )
 
@@ -20,8 +22,10 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *hires.urlpatterns,
     *plans.urlpatterns,
+    *ramp.urlpatterns,
     *catalog.urlpatterns,
     *lists.urlpatterns,
+    *outcomes.urlpatterns,
     *exports.urlpatterns,
     *imports.urlpatterns,
     *accounts.urlpatterns,

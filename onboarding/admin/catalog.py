@@ -1,4 +1,4 @@
-"""The catalog: role profiles, certifications, courses, plan templates and guidance."""
+"""The catalog: role profiles, competencies, certifications, courses, templates and guidance."""
 
 from __future__ import annotations
 
@@ -13,13 +13,26 @@ from django.http import HttpRequest
 from .. import catalog
 from ..models import (
     Certification,
+    Competency,
     Course,
     Guidance,
     PlanTemplate,
     PlanTemplateItem,
+    RoleExpectation,
     RoleProfile,
 )
 from .scoping import ScopedAdmin, is_admin_view
+
+
+class RoleExpectationInline(admin.TabularInline):
+    model = RoleExpectation
+    fields = ("competency", "expected_level", "note")
+    extra = 0
+    ordering = ("competency__position", "competency__name")
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1})}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("competency")
 
 
 @admin.register(RoleProfile)
@@ -28,6 +41,27 @@ class RoleProfileAdmin(ScopedAdmin):
     list_filter = ("archetype", "active")
     search_fields = ("name", "expectations")
     ordering = ("name",)
+    inlines = (RoleExpectationInline,)
+
+
+@admin.register(Competency)
+class CompetencyAdmin(ScopedAdmin):
+    list_display = ("name", "slug", "position", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "slug", "description")
+    ordering = ("position", "name")
+    inlines = (RoleExpectationInline,)
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Competency | None = None):
+        return {} if obj else {"slug": ("name",)}
+
+
+@admin.register(RoleExpectation)
+class RoleExpectationAdmin(ScopedAdmin):
+    list_display = ("role_profile", "competency", "expected_level")
+    list_filter = ("role_profile", "competency", "expected_level")
+    list_select_related = ("role_profile", "competency")
+    ordering = ("role_profile__name", "competency__position")
 
 
 @admin.register(Certification)
@@ -53,6 +87,7 @@ class CourseAdmin(ScopedAdmin):
     list_filter = ("active", "delivery", "provider", "certification__framework_bound")
     search_fields = ("title", "provider", "certification__name", "certification__abbreviation")
     autocomplete_fields = ("certification",)
+    filter_horizontal = ("competencies",)
     list_select_related = ("certification",)
     ordering = ("provider", "title")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

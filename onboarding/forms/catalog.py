@@ -9,15 +9,18 @@ of an IntegrityError.
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from ..catalog import MILEAGE_SLUG
 from ..models import (
     Certification,
+    Competency,
     Course,
     Guidance,
     PlanTemplate,
     PlanTemplateItem,
+    RoleExpectation,
     RoleProfile,
 )
 
@@ -37,10 +40,25 @@ class CourseForm(forms.ModelForm):
             "certification",
             "url",
             "description",
+            "competencies",
             "active",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "competencies": forms.CheckboxSelectMultiple,
+        }
         help_texts = {"active": "Inactive courses cannot be added to plans."}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        current = (
+            self.instance.competencies.all() if self.instance.pk else Competency.objects.none()
+        )
+        self.fields["competencies"].queryset = (
+            (Competency.objects.filter(active=True) | current)
+            .distinct()
+            .order_by("position", "name")
+        )
 
 
 class CertificationForm(forms.ModelForm):
@@ -126,3 +144,81 @@ class GuidanceForm(forms.ModelForm):
             for name in ("slug", "rule"):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Fixed: every plan carries this guidance."
+
+
+class CompetencyForm(forms.ModelForm):
+    class Meta:
+        model = Competency
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "level_1",
+            "level_2",
+            "level_3",
+            "level_4",
+            "position",
+            "active",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in ("description", "level_1", "level_2", "level_3", "level_4")
+        }
+        help_texts = {
+            "slug": "A short stable name for exports and links, such as customer-discovery.",
+            "level_1": "What level 1 looks like in the work, here.",
+            "active": "Inactive competencies are not rated at new check-ins unless a role "
+            "profile still expects them.",
+        }
+
+
+class RoleExpectationForm(forms.ModelForm):
+    class Meta:
+        model = RoleExpectation
+        fields = ["competency", "expected_level", "note"]
+        labels = {"expected_level": "Expected by day 90"}
+        widgets = {"note": forms.Textarea(attrs={"rows": 1})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.competency_id if self.instance.pk else None
+        self.fields["competency"].queryset = Competency.objects.filter(
+            Q(active=True) | Q(pk=current)
+        ).order_by("position", "name")
+        self.fields["competency"].empty_label = "Choose a competency"
+
+    def has_changed(self) -> bool:
+        # An empty extra row stays empty even if the level select kept a value.
+        if self.instance.pk is None and not self.data.get(self.add_prefix("competency")):
+            return False
+        return super().has_changed()
+
+
+class BaseRoleExpectationFormSet(BaseInlineFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove from the profile"
+
+    def clean(self) -> None:
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if form in self.deleted_forms or not getattr(form, "cleaned_data", None):
+                continue
+            competency = form.cleaned_data.get("competency")
+            if competency is None:
+                continue
+            if competency.pk in seen:
+                form.add_error("competency", f"“{competency}” is listed twice.")
+            seen.add(competency.pk)
+
+
+RoleExpectationFormSet = inlineformset_factory(
+    RoleProfile,
+    RoleExpectation,
+    form=RoleExpectationForm,
+    formset=BaseRoleExpectationFormSet,
+    extra=2,
+    can_delete=True,
+)

@@ -125,3 +125,18 @@ def without_page(querydict) -> str:
     params = querydict.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    """mapping[key], or None: for tables keyed by a value of the row."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def signed(value: float | None, places: int = 2) -> str:
+    """A change with its sign: +1.40, -0.25, 0.00; a dash when there is none."""
+    if value is None:
+        return "—"
+    text = f"{value:+.{places}f}"
+    return text[1:] if text[1:] == f"{0:.{places}f}" else text

@@ -24,13 +24,15 @@ from django.views.decorators.http import require_http_methods
 
 from ..forms.catalog import (
     CertificationForm,
+    CompetencyForm,
     CourseForm,
     GuidanceForm,
     PlanTemplateForm,
     PlanTemplateItemFormSet,
+    RoleExpectationFormSet,
     RoleProfileForm,
 )
-from ..models import Certification, Course, Guidance, PlanTemplate, RoleProfile
+from ..models import Certification, Competency, Course, Guidance, PlanTemplate, RoleProfile
 
 PAGE_SIZE = 25
 
@@ -87,6 +89,27 @@ def _template_detail(template: PlanTemplate) -> dict:
     }
 
 
+def _roleprofile_detail(profile: RoleProfile) -> dict:
+    return {
+        "expectations": profile.competency_expectations.select_related("competency").order_by(
+            "competency__position", "competency__name"
+        )
+    }
+
+
+def _competency_detail(competency: Competency) -> dict:
+    return {
+        "expectations": competency.expectations.select_related("role_profile").order_by(
+            "role_profile__name"
+        ),
+        "courses": competency.courses.order_by("provider", "title"),
+    }
+
+
+def _course_competencies(course: Course) -> dict:
+    return {**_course_detail(course), "competencies": course.competencies.order_by("position")}
+
+
 def _guidance_detail(guidance: Guidance) -> dict:
     return {"attached_count": guidance.attachments.count()}
 
@@ -98,7 +121,7 @@ COURSES = Kind(
     plural="Courses",
     search_fields=("title", "provider", "description", "certification__name"),
     list_queryset=lambda: Course.objects.select_related("certification"),
-    detail_context=_course_detail,
+    detail_context=_course_competencies,
 )
 CERTIFICATIONS = Kind(
     model=Certification,
@@ -118,6 +141,7 @@ ROLE_PROFILES = Kind(
     plural="Role profiles",
     search_fields=("name", "expectations"),
     list_queryset=lambda: RoleProfile.objects.all(),
+    detail_context=_roleprofile_detail,
 )
 PLAN_TEMPLATES = Kind(
     model=PlanTemplate,
@@ -137,7 +161,18 @@ GUIDANCE = Kind(
     list_queryset=lambda: Guidance.objects.all(),
     detail_context=_guidance_detail,
 )
-KINDS = (COURSES, CERTIFICATIONS, ROLE_PROFILES, PLAN_TEMPLATES, GUIDANCE)
+COMPETENCIES = Kind(
+    model=Competency,
+    form_class=CompetencyForm,
+    name="competency",
+    plural="Competencies",
+    search_fields=("name", "slug", "description"),
+    list_queryset=lambda: Competency.objects.annotate(course_count=Count("courses")).order_by(
+        "position", "name"
+    ),
+    detail_context=_competency_detail,
+)
+KINDS = (COURSES, CERTIFICATIONS, ROLE_PROFILES, COMPETENCIES, PLAN_TEMPLATES, GUIDANCE)
 
 
 def _base_context(request: HttpRequest, kind: Kind) -> dict:
@@ -240,6 +275,29 @@ def _save_template(request: HttpRequest, kind: Kind, template: PlanTemplate | No
     return render(request, "onboarding/catalog/plantemplate_form.html", context)
 
 
+# --- role profiles: the profile and its expected levels in one form -------------------------
+
+
+def _save_roleprofile(
+    request: HttpRequest, kind: Kind, profile: RoleProfile | None
+) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    form = RoleProfileForm(data, instance=profile)
+    formset = RoleExpectationFormSet(data, instance=profile or RoleProfile(), prefix="expectations")
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid():
+            with transaction.atomic():
+                saved = form.save()
+                formset.instance = saved
+                formset.save()
+            verb = "updated" if profile is not None else "added"
+            messages.success(request, f"Role profile “{saved}” {verb}.")
+            return redirect(saved)
+        messages.error(request, "Nothing was saved: correct the errors below.")
+    context = {**_base_context(request, kind), "form": form, "formset": formset, "object": profile}
+    return render(request, "onboarding/catalog/roleprofile_form.html", context)
+
+
 def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
     return [
         path(f"catalog/{segment}/", catalog_list, {"kind": kind}, name=f"{kind.name}_list"),
@@ -256,7 +314,8 @@ def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
 
 course_create, course_edit = _make_write_views(COURSES)
 certification_create, certification_edit = _make_write_views(CERTIFICATIONS)
-roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES)
+roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES, _save_roleprofile)
+competency_create, competency_edit = _make_write_views(COMPETENCIES)
 guidance_create, guidance_edit = _make_write_views(GUIDANCE)
 plantemplate_create, plantemplate_edit = _make_write_views(PLAN_TEMPLATES, _save_template)
 
@@ -264,6 +323,7 @@ urlpatterns = [
     *_routes(COURSES, "courses", course_create, course_edit),
     *_routes(CERTIFICATIONS, "certifications", certification_create, certification_edit),
     *_routes(ROLE_PROFILES, "role-profiles", roleprofile_create, roleprofile_edit),
+    *_routes(COMPETENCIES, "competencies", competency_create, competency_edit),
     *_routes(PLAN_TEMPLATES, "plan-templates", plantemplate_create, plantemplate_edit),
     *_routes(GUIDANCE, "guidance", guidance_create, guidance_edit),
 ]

@@ -3,6 +3,8 @@
 /exports/hires.csv        the hires table on the dashboard (HireFilterSet)
 /exports/assignments.csv  /assignments/ (AssignmentFilterSet)
 /exports/tuition.csv      /tuition/ (TuitionFilterSet, plus ?sort= of TUITION_SORTS)
+/exports/outcomes.csv     /outcomes/ (OutcomeFilterSet)
+/exports/check-ins.csv    one row per rating of the hires /outcomes/ covers (OutcomeFilterSet)
 
 Column sets and the tuition rule are documented in onboarding/exports.py.
 """
@@ -42,8 +44,22 @@ def export_tuition(request: HttpRequest) -> HttpResponse:
     return _export(request, "tuition")
 
 
+@require_GET
+@login_required
+def export_outcomes(request: HttpRequest) -> HttpResponse:
+    return _export(request, "outcomes")
+
+
+@require_GET
+@login_required
+def export_check_ins(request: HttpRequest) -> HttpResponse:
+    return _export(request, "check-ins")
+
+
 urlpatterns = [
     path("exports/hires.csv", export_hires, name="export_hires"),
     path("exports/assignments.csv", export_assignments, name="export_assignments"),
     path("exports/tuition.csv", export_tuition, name="export_tuition"),
+    path("exports/outcomes.csv", export_outcomes, name="export_outcomes"),
+    path("exports/check-ins.csv", export_check_ins, name="export_check_ins"),
 ]

@@ -146,6 +146,7 @@ def hire_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 def hire_detail(request: HttpRequest, pk: int) -> HttpResponse:
     hire = get_object_or_404(selectors.hires_with_people(request.user), pk=pk)
     history = selectors.hire_history(hire)
+    ramp = selectors.hire_ramp(hire)
     return render(
         request,
         "onboarding/hires/detail.html",
@@ -153,6 +154,8 @@ def hire_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "hire": hire,
             "plans": selectors.hire_plans(hire),
             "certifications": selectors.hire_certifications(hire),
+            "ramp": ramp,
+            "ramp_chart": ramp.chart(),
             "history": history[: selectors.HISTORY_SHOWN],
             "history_total": len(history),
             "show_manager": can_view_all(request.user),

@@ -74,6 +74,48 @@
         options: options
       };
     },
+    outcomes: function (data) {
+      // Average change in rating, day 90 minus baseline: hires who took the course
+      // beside comparable hires who did not. Only courses with enough hires in both.
+      var options = baseOptions();
+      options.indexAxis = "y";
+      options.scales.x.grid = { color: palette.grid };
+      options.scales.y.grid = { display: false };
+      return {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: "Took the course", data: data.took, backgroundColor: palette.employer, borderRadius: 2 },
+            { label: "Comparable hires who did not", data: data.others, backgroundColor: palette.hire, borderRadius: 2 }
+          ]
+        },
+        options: options
+      };
+    },
+    ramp: function (data) {
+      // Ratings per check-in as bars, the role's expected level as a marker per competency.
+      var options = baseOptions();
+      options.scales.y.min = 0;
+      options.scales.y.max = 4;
+      options.scales.y.ticks.stepSize = 1;
+      var shades = ["#9ec5fe", "#6ea8fe", "#3d8bfd", "#0b5ed7"];
+      var datasets = data.series.map(function (series, index) {
+        return { type: "bar", label: series.label, data: series.data, backgroundColor: shades[index % shades.length], borderRadius: 2 };
+      });
+      datasets.push({
+        type: "line",
+        label: "Expected by day 90",
+        data: data.expected,
+        showLine: false,
+        pointStyle: "line",
+        pointRadius: 14,
+        pointBorderWidth: 3,
+        borderColor: "#d63384",
+        backgroundColor: "#d63384"
+      });
+      return { type: "bar", data: { labels: data.labels, datasets: datasets }, options: options };
+    },
     tuition: function (data) {
       var options = baseOptions();
       options.scales.x.stacked = true;

@@ -1,8 +1,11 @@
 """Bulk data for benchmarks: many hires, plans and assignments, inserted in batches.
 
-Plans get their "mileage may vary" guidance from the database trigger like any
-other plan; the rule-based guidance is computed here from what was generated,
-so the data obeys the same invariants as data entered by hand.
+Plans get their "mileage may vary" guidance and their hires' four check-ins from
+the database triggers like any other plan; the rule-based guidance is computed
+here from what was generated, so the data obeys the same invariants as data
+entered by hand. Check-ins already due are completed with a manager rating per
+competency of the hire's role profile (about 30 ratings per hire), growing over
+the first 90 days and more on the competencies of completed courses.
 """
 
 import datetime
@@ -16,10 +19,13 @@ from django.utils import timezone
 from onboarding import rollups
 from onboarding.models import (
     Assignment,
+    CheckIn,
+    CompetencyRating,
     Course,
     Guidance,
     NewHire,
     PlanGuidance,
+    RoleExpectation,
     RoleProfile,
     TrainingPlan,
     User,
@@ -60,7 +66,8 @@ class Command(BaseCommand):
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Created {counts['hires']} hires, {counts['plans']} plans, "
-            f"{counts['assignments']} assignments in {seconds:.1f} s."
+            f"{counts['assignments']} assignments and {counts['ratings']} check-in ratings "
+            f"in {seconds:.1f} s."
         )
 
 
@@ -102,7 +109,13 @@ def generate(*, rng: random.Random, hires: int, per_hire: int, managers: int) ->
     }
     statuses, weights = zip(*STATUSES, strict=True)
     offset = NewHire.objects.filter(email__startswith="bench-").count()
-    counts = {"hires": 0, "plans": 0, "assignments": 0}
+    counts = {"hires": 0, "plans": 0, "assignments": 0, "ratings": 0}
+    expected = _expectations()
+    targets = dict.fromkeys((c.pk for c in courses), ())
+    for course_id, competency_id in Course.competencies.through.objects.filter(
+        course__in=courses
+    ).values_list("course_id", "competency_id"):
+        targets[course_id] = (*targets[course_id], competency_id)
 
     for batch_start in range(0, hires, BATCH):
         batch_size = min(BATCH, hires - batch_start)
@@ -168,7 +181,67 @@ def generate(*, rng: random.Random, hires: int, per_hire: int, managers: int) ->
             ]
         Assignment.objects.bulk_create(assignments, batch_size=BATCH)
         PlanGuidance.objects.bulk_create(attachments, batch_size=BATCH)
+        counts["ratings"] += _rate_check_ins(
+            rng=rng,
+            hires=new_hires,
+            assignments=assignments,
+            expected=expected,
+            targets=targets,
+            today=today,
+        )
         counts["hires"] += len(new_hires)
         counts["plans"] += len(plans)
         counts["assignments"] += len(assignments)
     return counts
+
+
+def _expectations() -> dict[int | None, list[tuple[int, int]]]:
+    """role profile id -> [(competency id, expected level)]."""
+    found: dict[int | None, list[tuple[int, int]]] = {}
+    for profile_id, competency_id, level in RoleExpectation.objects.values_list(
+        "role_profile_id", "competency_id", "expected_level"
+    ):
+        found.setdefault(profile_id, []).append((competency_id, level))
+    return found
+
+
+def _rate_check_ins(
+    *,
+    rng: random.Random,
+    hires: list[NewHire],
+    assignments: list[Assignment],
+    expected: dict,
+    targets: dict,
+    today: datetime.date,
+) -> int:
+    """Complete the check-ins that are due (the trigger made them) and rate them."""
+    boosted: dict[int, set[int]] = {}
+    for assignment in assignments:
+        if assignment.status == Assignment.Status.COMPLETED:
+            boosted.setdefault(assignment.plan.hire_id, set()).update(
+                targets.get(assignment.course_id, ())
+            )
+    by_hire = {hire.pk: hire for hire in hires}
+    progress = {"baseline": 0.0, "day_30": 0.34, "day_60": 0.67, "day_90": 1.0}
+    due = list(CheckIn.objects.filter(hire__in=hires, due_date__lte=today))
+    ratings = []
+    for check_in in due:
+        hire = by_hire[check_in.hire_id]
+        check_in.completed_at = timezone.make_aware(
+            datetime.datetime.combine(check_in.due_date, datetime.time(12))
+        )
+        check_in.completed_by_id = hire.hiring_manager_id
+        for competency_id, level in expected.get(hire.role_profile_id, []):
+            start = max(1, level - rng.choice((1, 1, 2)))
+            bonus = 1.0 if competency_id in boosted.get(hire.pk, ()) else 0.0
+            grown = start + progress[check_in.kind] * (0.75 + bonus) + rng.random() * 0.4
+            ratings.append(
+                CompetencyRating(
+                    check_in=check_in,
+                    competency_id=competency_id,
+                    manager_level=max(1, min(4, round(grown))),
+                )
+            )
+    CheckIn.objects.bulk_update(due, ["completed_at", "completed_by"], batch_size=BATCH)
+    CompetencyRating.objects.bulk_create(ratings, batch_size=BATCH)
+    return len(ratings)

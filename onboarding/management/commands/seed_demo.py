@@ -50,6 +50,11 @@ class Command(BaseCommand):
             f"Demo data: {result.hires_created} hires created, "
             f"{result.hires_existing} already there."
         )
+        if result.past_cohort_created:
+            self.stdout.write(
+                f"Last year's cohort for the outcome report: {result.past_cohort_created} "
+                "archived hires with completed check-ins."
+            )
         url = f"{settings.SITE_URL}/"
         self.stdout.write(f"\nSign in at {url} (admin site: {url}admin/)")
         for user, password_set in result.users:
