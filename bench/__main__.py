@@ -139,6 +139,7 @@ def pages(client) -> dict[str, str]:
         "hire detail": f"/hires/{hire.pk}/",
         "plan detail": f"/plans/{plan.pk}/",
         "assignments page 1": "/assignments/",
+        "outcomes": "/outcomes/",
     }
 
 

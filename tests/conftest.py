@@ -2,7 +2,7 @@
 
 import pytest
 
-from onboarding import catalog, models
+from onboarding import catalog, framework, models
 
 from .factories import (
     ManagerFactory,
@@ -55,7 +55,7 @@ def no_daily_totals_left_by_a_flush(request):
 
 @pytest.fixture
 def shipped_catalog(db):
-    """The catalog the data migration installs.
+    """The catalog and competency framework the data migrations install.
 
     Already there in ordinary tests; transactional tests (live_server) flush the
     database between tests, so they ask for this fixture to put it back.
@@ -67,6 +67,12 @@ def shipped_catalog(db):
         PlanTemplate=models.PlanTemplate,
         PlanTemplateItem=models.PlanTemplateItem,
         Guidance=models.Guidance,
+    )
+    framework.framework_install(
+        Competency=models.Competency,
+        RoleExpectation=models.RoleExpectation,
+        RoleProfile=models.RoleProfile,
+        Course=models.Course,
     )
 
 

@@ -56,9 +56,25 @@ class PeopleOpsFactory(UserFactory):
 def manager_permissions() -> list[Permission]:
     """What a hiring manager may do in the admin: their hires, plans and assignments."""
     codenames = []
-    for model in ("newhire", "trainingplan", "assignment", "heldcertification", "planguidance"):
+    for model in (
+        "newhire",
+        "trainingplan",
+        "assignment",
+        "heldcertification",
+        "planguidance",
+        "checkin",
+        "competencyrating",
+    ):
         codenames += [f"view_{model}", f"add_{model}", f"change_{model}"]
-    for model in ("course", "certification", "roleprofile", "plantemplate", "guidance"):
+    for model in (
+        "course",
+        "certification",
+        "roleprofile",
+        "plantemplate",
+        "guidance",
+        "competency",
+        "roleexpectation",
+    ):
         codenames.append(f"view_{model}")
     return list(
         Permission.objects.filter(content_type__app_label="onboarding", codename__in=codenames)

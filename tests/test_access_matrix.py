@@ -18,7 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from onboarding import catalog
-from onboarding.models import PlanGuidance
+from onboarding.models import Competency, PlanGuidance
 
 from .factories import (
     AssignmentFactory,
@@ -61,7 +61,7 @@ def assignment(w):
     return {"pk": w["assignment"].pk}
 
 
-CATALOG = ("course", "certification", "roleprofile", "plantemplate", "guidance")
+CATALOG = ("course", "certification", "roleprofile", "competency", "plantemplate", "guidance")
 
 ROUTES: dict[str, Route] = {
     "login": Route(PUBLIC),
@@ -76,6 +76,10 @@ ROUTES: dict[str, Route] = {
     "onboarding:export_hires": Route(SIGNED_IN),
     "onboarding:export_assignments": Route(SIGNED_IN),
     "onboarding:export_tuition": Route(SIGNED_IN),
+    "onboarding:outcomes": Route(SIGNED_IN),
+    "onboarding:export_outcomes": Route(SIGNED_IN),
+    "onboarding:export_check_ins": Route(SIGNED_IN),
+    "onboarding:check_in": Route(OWNED, lambda w: {"pk": w["check_in"].pk}),
     "onboarding:profile": Route(SIGNED_IN),
     "onboarding:calendar_regenerate": Route(SIGNED_IN_POST),
     "onboarding:calendar_revoke": Route(SIGNED_IN_POST),
@@ -170,6 +174,8 @@ def world(hire, plan, owner):
         "roleprofile": RoleProfileFactory(),
         "plantemplate": template,
         "guidance": GuidanceFactory(),
+        "competency": Competency.objects.first(),
+        "check_in": hire.check_ins.first(),
         "token": owner.regenerate_calendar_token(),
     }
 

@@ -38,8 +38,13 @@ def fetch(user: User) -> Calendar:
     return Calendar.from_ical(response.content)
 
 
-def events(calendar: Calendar) -> dict[str, object]:
-    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+def events(calendar: Calendar, kind: str = "assignment") -> dict[str, object]:
+    """The feed's events of one kind ("assignment" or "check-in") by UID."""
+    return {
+        str(event["UID"]): event
+        for event in calendar.walk("VEVENT")
+        if str(event["UID"]).startswith(f"{kind}-")
+    }
 
 
 @pytest.fixture
@@ -153,10 +158,12 @@ def test_it_builds_the_feed_in_a_fixed_number_of_queries(
         AssignmentFactory(plan=plan, scheduled_for=TODAY + n * DAY)
     client = Client()
     # The token's owner, their permissions (user and group: visible_to asks whether
-    # they are people-ops), then the assignments.
-    with django_assert_num_queries(4):
+    # they are people-ops), then the assignments, then the open check-ins.
+    with django_assert_num_queries(5):
         response = client.get(feed_url(owner))
-    assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 2 * assignments
+    calendar = Calendar.from_ical(response.content)
+    assert len(events(calendar)) == 2 * assignments
+    assert len(events(calendar, "check-in")) == 4 * assignments
 
 
 # --- tokens --------------------------------------------------------------------------------
@@ -272,3 +279,19 @@ def test_it_renders_the_add_to_calendar_partial_as_a_link_to_the_profile(db):
     html = render_to_string("onboarding/account/calendar_link.html", {})
     assert f'href="{reverse("onboarding:profile")}#calendar"' in html
     assert "Add to calendar" in html
+
+
+def test_it_lists_open_check_ins_of_the_owners_hires(owner, outsider, owner_token, plan):
+    from onboarding.models import CheckIn
+
+    NewHireFactory(hiring_manager=outsider)  # another manager's hire: never in the feed
+    baseline = CheckIn.objects.get(hire=plan.hire, kind="baseline")
+    CheckIn.objects.filter(pk=baseline.pk).update(completed_at=timezone.now())
+    found = events(fetch(owner), "check-in")
+    open_ones = CheckIn.objects.filter(hire=plan.hire, completed_at__isnull=True)
+    assert set(found) == {f"check-in-{c.pk}@onboarding.example.com" for c in open_ones}
+    day_30 = open_ones.get(kind="day_30")
+    event = found[f"check-in-{day_30.pk}@onboarding.example.com"]
+    assert event.decoded("dtstart") == day_30.due_date
+    assert str(event["SUMMARY"]) == f"Check-in: {plan.hire.full_name}, Day 30"
+    assert f"{SITE}/check-ins/{day_30.pk}/" in str(event["URL"])

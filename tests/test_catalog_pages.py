@@ -283,7 +283,14 @@ def test_it_creates_a_role_profile_and_requires_expectations(editor_client):
     assert not RoleProfile.objects.filter(name="Platform PM").exists()
     editor_client.post(
         url,
-        {"name": "Platform PM", "archetype": "technical", "expectations": "APIs.", "active": "on"},
+        {
+            "name": "Platform PM",
+            "archetype": "technical",
+            "expectations": "APIs.",
+            "active": "on",
+            "expectations-TOTAL_FORMS": "0",
+            "expectations-INITIAL_FORMS": "0",
+        },
     )
     assert RoleProfile.objects.filter(name="Platform PM", active=True).exists()
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onboarding import reminders, services
-from onboarding.models import Assignment, DigestDelivery, PlanGuidance, TrainingPlan
+from onboarding.models import Assignment, CheckIn, DigestDelivery, PlanGuidance, TrainingPlan
 
 from .factories import (
     AssignmentFactory,
@@ -44,7 +44,11 @@ def outbox(db) -> list:
     return mail.outbox
 
 
-def run(*args: str, date: datetime.date = TODAY) -> str:
+def run(*args: str, date: datetime.date = TODAY, check_ins: bool = False) -> str:
+    """Run the command. Unless `check_ins`, every check-in is completed first, so that a
+    test about assignments or guidance sees only those (check-ins have their own tests)."""
+    if not check_ins:
+        CheckIn.objects.update(completed_at=timezone.now())
     out = StringIO()
     call_command("send_reminders", "--date", date.isoformat(), *args, stdout=out)
     return out.getvalue()
@@ -321,7 +325,8 @@ def test_it_builds_all_digests_in_a_fixed_number_of_queries(
     db, django_assert_num_queries, hires_per_manager
 ):
     _world(managers=3, hires_per_manager=hires_per_manager)
-    with django_assert_num_queries(5):
+    # Overdue, due soon, guidance, certifications, check-ins, recipients.
+    with django_assert_num_queries(6):
         digests = reminders.build_digests(TODAY)
         for digest in digests:
             digest.context()
@@ -399,3 +404,20 @@ def test_it_sends_each_digest_once_when_two_processes_run_at_once(monkeypatch):
     assert sum(len(r.sent) for r in results) == len(managers)
     assert sum(len(r.already_sent) for r in results) == len(managers)
     assert DigestDelivery.objects.filter(sent_at__isnull=False).count() == len(managers)
+
+
+def test_it_lists_check_ins_due_this_week_and_overdue_ones(outbox, owner, outsider):
+    hire = NewHireFactory(hiring_manager=owner, full_name="Rita Ramp", start_date=TODAY - 27 * DAY)
+    TrainingPlanFactory(hire=hire)
+    NewHireFactory(hiring_manager=outsider, full_name="Other Team")
+    CheckIn.objects.filter(hire=hire, kind="baseline").update(completed_at=None)
+    run(check_ins=True)
+    [message] = emails_to(outbox, owner.email)
+    # Baseline overdue since the start date; day 30 due in three days; day 60 not yet.
+    assert "CHECK-INS DUE (2)" in message.body
+    assert "Rita Ramp: Baseline check-in, overdue since" in message.body
+    assert "Rita Ramp: Day 30 check-in, due" in message.body
+    assert "Day 60" not in message.body
+    day_30 = CheckIn.objects.get(hire=hire, kind="day_30")
+    assert f"{SITE}/check-ins/{day_30.pk}/" in html_of(message)
+    assert "Other Team" not in message.body

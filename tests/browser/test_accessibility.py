@@ -12,7 +12,14 @@ import json
 import pytest
 from django.urls import reverse
 
-from onboarding.models import Certification, Course, Guidance, PlanTemplate, RoleProfile
+from onboarding.models import (
+    Certification,
+    Competency,
+    Course,
+    Guidance,
+    PlanTemplate,
+    RoleProfile,
+)
 
 from .conftest import AXE_SCRIPT, IN_CI, PHONE, PageCase, World, screenshot, sign_in
 
@@ -89,9 +96,23 @@ PAGES: list[PageCase] = [
     PageCase("tuition", "people_ops", lambda w: reverse("onboarding:tuition")),
     PageCase("hire-import", "owner", lambda w: reverse("onboarding:hire_import")),
     PageCase("profile", "owner", lambda w: reverse("onboarding:profile")),
+    PageCase(
+        "check-in",
+        "owner",
+        lambda w: reverse("onboarding:check_in", args=[w.hire.check_ins.first().pk]),
+    ),
+    PageCase("outcomes", "owner", lambda w: reverse("onboarding:outcomes")),
+    PageCase("outcomes-people-ops", "people_ops", lambda w: reverse("onboarding:outcomes")),
     *[
         PageCase(f"{kind}-list", "owner", lambda w, k=kind: reverse(f"onboarding:{k}_list"))
-        for kind in ("course", "certification", "roleprofile", "plantemplate", "guidance")
+        for kind in (
+            "course",
+            "certification",
+            "roleprofile",
+            "competency",
+            "plantemplate",
+            "guidance",
+        )
     ],
     *[
         PageCase(
@@ -101,7 +122,7 @@ PAGES: list[PageCase] = [
                 f"onboarding:{m.__name__.lower()}_detail", args=[first(m).pk]
             ),
         )
-        for model in (Course, Certification, RoleProfile, PlanTemplate, Guidance)
+        for model in (Course, Certification, RoleProfile, Competency, PlanTemplate, Guidance)
     ],
 ]
 
