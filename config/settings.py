@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A hire's own account sees /me/ and nothing else (onboarding/middleware.py).
+    "onboarding.middleware.HireAreaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -113,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "onboarding.context_processors.hire_area",
             ],
         },
     },
@@ -179,8 +182,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded evidence (certificates). Never served from a public URL: the evidence view
+# checks who may see each file. Back this folder up with the database.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "/media-not-public/"
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("STATIC_MANIFEST", not DEBUG)
@@ -206,6 +217,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onboarding@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in emails and calendar feeds.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Named in emails to hires.
+ORGANISATION_NAME = env_str("ORGANISATION_NAME", "your new team")
+# How long a hire's invitation link works.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 
 # HTTPS: turn on behind TLS (directly or through a proxy that sets X-Forwarded-Proto).
 HTTPS = env_bool("HTTPS", False)

@@ -349,6 +349,8 @@ COLUMN_HELP: dict[str, dict[str, str]] = {
         "too_few_to_tell": "yes when either group has fewer than five hires: no numbers then.",
         "tuition_per_hire": "Tuition spent on completed assignments per hire who completed it, "
         "per currency, such as 'USD 1200.00; EUR 300.00'.",
+        "usefulness": "Hires' average answer to 'how useful was it for your role here', 1-5.",
+        "feedback_count": "How many hires gave that feedback.",
     },
     "check-ins": {
         "hire": "The hire's full name.",

@@ -20,8 +20,11 @@ from .querysets import (
     AssignmentQuerySet,
     CheckInQuerySet,
     CompetencyRatingQuerySet,
+    CourseFeedbackQuerySet,
     DailyTotalsQuerySet,
+    EvidenceQuerySet,
     HeldCertificationQuerySet,
+    HireInvitationQuerySet,
     NewHireQuerySet,
     PlanGuidanceQuerySet,
     PlanProgressQuerySet,
@@ -59,6 +62,12 @@ class User(AbstractUser):
         help_text="A daily email of overdue and upcoming training for your hires.",
     )
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    is_hire_account = models.BooleanField(
+        "hire's own account",
+        default=False,
+        editable=False,
+        help_text="Made by an invitation: sees only their own plan (/me/), nothing else.",
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -113,13 +122,24 @@ class NewHire(models.Model):
         default=False, help_text="First product management role."
     )
     previous_role = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(
+        blank=True, help_text="The manager's own note: never shown to the hire."
+    )
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="hire_profile",
+        help_text="The hire's own sign-in, once invited: they see only their own plan.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["account"])
     objects = NewHireQuerySet.as_manager()
 
     class Meta:
@@ -857,6 +877,129 @@ class CompetencyRating(models.Model):
         return f"{self.competency} at {self.check_in}"
 
 
+# --- the hire's own view: invitations, evidence, feedback --------------------------------------
+
+
+class HireInvitation(models.Model):
+    """A one-time link that lets a hire set a password and sign in to their own plan.
+
+    Only a hash of the token is stored: the link in the email is the only copy.
+    """
+
+    hire = models.ForeignKey(NewHire, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HireInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "hire invitation"
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.hire} ({self.state()})"
+
+    def state(self, now: datetime.datetime | None = None) -> str:
+        """pending, used, revoked or expired."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "pending"
+
+
+class Evidence(models.Model):
+    """A certificate or proof of completion the hire attached: PDF, PNG or JPEG.
+
+    Stored through Django's storage API under a random name, never at a public
+    URL: the evidence view checks who may see it and sends it as a download.
+    The content type is what the bytes are, sniffed at upload, not what the
+    browser claimed.
+    """
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    held_certification = models.ForeignKey(
+        HeldCertification, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    file = models.FileField(upload_to="evidence/%Y/%m/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(assignment__isnull=False, held_certification__isnull=True)
+                | Q(assignment__isnull=True, held_certification__isnull=False),
+                name="evidence_for_one_thing",
+                violation_error_message="Evidence belongs to a course or to a certification.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:evidence_download", args=[self.pk])
+
+
+class CourseFeedback(models.Model):
+    """The hire's word on a course they finished: was it useful here?"""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="feedback")
+    usefulness = models.PositiveSmallIntegerField(
+        choices=[(n, str(n)) for n in range(1, 6)],
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="1 (not useful here) to 5 (very useful here).",
+    )
+    apply_here = models.TextField("what I will use here", blank=True)
+    does_not_fit = models.TextField("what does not fit how we work", blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CourseFeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name_plural = "course feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usefulness__gte=1) & Q(usefulness__lte=5),
+                name="coursefeedback_usefulness_range",
+                violation_error_message="Usefulness runs from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.assignment}"
+
+
 __all__ = [
     "Assignment",
     "Certification",
@@ -864,9 +1007,12 @@ __all__ = [
     "Competency",
     "CompetencyRating",
     "Course",
+    "CourseFeedback",
     "DigestDelivery",
+    "Evidence",
     "Guidance",
     "HeldCertification",
+    "HireInvitation",
     "NewHire",
     "PlanGuidance",
     "PlanTemplate",

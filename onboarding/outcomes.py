@@ -33,10 +33,10 @@ from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Avg, Count, QuerySet, Sum
 
 from .filters import OutcomeFilterSet
-from .models import Assignment, Certification, Course, NewHire, User
+from .models import Assignment, Certification, Course, CourseFeedback, NewHire, User
 from .rules import (
     OUTCOME_MIN_GROUP,
     AssignmentStatus,
@@ -68,6 +68,8 @@ class OutcomeRow:
     others_change: float | None
     tuition_per_hire: list[tuple[str, Decimal]]  # (currency, amount), never added up
     competencies: list[str] = field(default_factory=list)
+    usefulness: float | None = None  # hires' average 1-5 "useful here" in their feedback
+    feedback_count: int = 0
 
     @property
     def too_few(self) -> bool:
@@ -110,74 +112,110 @@ def _population(filterset: OutcomeFilterSet) -> tuple[str, tuple]:
 
 
 def _changes_sql(population: str) -> str:
-    """Per (hire, competency): manager level at the completed baseline and at day 90."""
+    """Per (hire, competency) rated at both: day-90 manager level minus the baseline's.
+
+    A join of the two check-ins' ratings on the (check-in, competency) unique
+    index: no grouping of every rating.
+    """
     return f"""
-        SELECT ci.hire_id, r.competency_id,
-               MAX(CASE WHEN ci.kind = '{CheckInKind.BASELINE}' THEN r.manager_level END) AS b,
-               MAX(CASE WHEN ci.kind = '{CheckInKind.DAY_90}' THEN r.manager_level END) AS d
-        FROM onboarding_competencyrating r
-        JOIN onboarding_checkin ci ON ci.id = r.check_in_id
-        WHERE ci.completed_at IS NOT NULL AND r.manager_level IS NOT NULL
-          AND ci.kind IN ('{CheckInKind.BASELINE}', '{CheckInKind.DAY_90}')
-          AND ci.hire_id IN ({population})
-        GROUP BY ci.hire_id, r.competency_id
+        SELECT cb.hire_id, rb.competency_id, rd.manager_level - rb.manager_level AS delta
+        FROM onboarding_checkin cb
+        JOIN onboarding_competencyrating rb ON rb.check_in_id = cb.id
+        JOIN onboarding_checkin cd
+          ON cd.hire_id = cb.hire_id AND cd.kind = '{CheckInKind.DAY_90}'
+         AND cd.completed_at IS NOT NULL
+        JOIN onboarding_competencyrating rd
+          ON rd.check_in_id = cd.id AND rd.competency_id = rb.competency_id
+        WHERE cb.kind = '{CheckInKind.BASELINE}' AND cb.completed_at IS NOT NULL
+          AND rb.manager_level IS NOT NULL AND rd.manager_level IS NOT NULL
+          AND cb.hire_id IN ({population})
     """
 
 
-def _group_changes(group: str, population: str, params: tuple) -> dict:
-    """Per group key: (hires, average change) for those who took it and comparable others.
+# Each course belongs to three groups: itself, its provider and its certification (if any).
+COURSE_GROUPS = """
+    SELECT id AS course_id, 'course' AS grp, CAST(id AS VARCHAR(20)) AS group_key
+    FROM onboarding_course
+    UNION ALL
+    SELECT id, 'provider', provider FROM onboarding_course
+    UNION ALL
+    SELECT id, 'certification', CAST(certification_id AS VARCHAR(20))
+    FROM onboarding_course WHERE certification_id IS NOT NULL
+"""
+
+
+def _group_changes(population: str, params: tuple) -> dict:
+    """Per (group, key): {1: (hires, average change) of those who took it, 0: of the others}.
 
     A hire's change is the average, over the group's competencies they were rated
     on at both the baseline and day 90, of day 90 minus baseline. Those who took
     it completed one of its courses; comparable others have the role profile of
-    someone who took it and completed none of its courses.
+    someone who took it and completed none of its courses. One query for the
+    three groupings, so the rating changes are computed once.
     """
-    key = OUTCOME_GROUPS[group][0]
     completed = f"'{AssignmentStatus.COMPLETED}'"
     sql = f"""
-        WITH changes AS ({_changes_sql(population)}),
+        WITH changes AS MATERIALIZED ({_changes_sql(population)}),
+        course_groups AS MATERIALIZED ({COURSE_GROUPS}),
         targets AS (
-            SELECT DISTINCT {key} AS group_key, cc.competency_id
+            SELECT DISTINCT g.grp, g.group_key, cc.competency_id
             FROM onboarding_course_competencies cc
-            JOIN onboarding_course c ON c.id = cc.course_id
-            WHERE {key} IS NOT NULL
+            JOIN course_groups g ON g.course_id = cc.course_id
         ),
-        took AS (
-            SELECT DISTINCT {key} AS group_key, p.hire_id
+        took AS MATERIALIZED (
+            SELECT DISTINCT g.grp, g.group_key, p.hire_id
             FROM onboarding_assignment a
             JOIN onboarding_trainingplan p ON p.id = a.plan_id
-            JOIN onboarding_course c ON c.id = a.course_id
-            WHERE a.status = {completed} AND {key} IS NOT NULL AND p.hire_id IN ({population})
+            JOIN course_groups g ON g.course_id = a.course_id
+            WHERE a.status = {completed} AND p.hire_id IN ({population})
         ),
         per_hire AS (
-            SELECT t.group_key, ch.hire_id, AVG(ch.d - ch.b) AS delta
+            SELECT t.grp, t.group_key, ch.hire_id, AVG(ch.delta) AS delta
             FROM targets t JOIN changes ch ON ch.competency_id = t.competency_id
-            WHERE ch.b IS NOT NULL AND ch.d IS NOT NULL
-            GROUP BY t.group_key, ch.hire_id
+            GROUP BY t.grp, t.group_key, ch.hire_id
         ),
-        profiles AS (
-            SELECT DISTINCT took.group_key, h.role_profile_id
+        profiles AS MATERIALIZED (
+            SELECT DISTINCT took.grp, took.group_key, h.role_profile_id
             FROM took JOIN onboarding_newhire h ON h.id = took.hire_id
             WHERE h.role_profile_id IS NOT NULL
         )
-        SELECT ph.group_key,
+        SELECT ph.grp, ph.group_key,
                CASE WHEN took.hire_id IS NULL THEN 0 ELSE 1 END AS took_it,
                COUNT(*), AVG(ph.delta)
         FROM per_hire ph
         JOIN onboarding_newhire h ON h.id = ph.hire_id
-        LEFT JOIN took ON took.group_key = ph.group_key AND took.hire_id = ph.hire_id
+        LEFT JOIN took
+          ON took.grp = ph.grp AND took.group_key = ph.group_key AND took.hire_id = ph.hire_id
         WHERE took.hire_id IS NOT NULL OR EXISTS (
             SELECT 1 FROM profiles pr
-            WHERE pr.group_key = ph.group_key AND pr.role_profile_id = h.role_profile_id
+            WHERE pr.grp = ph.grp AND pr.group_key = ph.group_key
+              AND pr.role_profile_id = h.role_profile_id
         )
-        GROUP BY ph.group_key, CASE WHEN took.hire_id IS NULL THEN 0 ELSE 1 END
+        GROUP BY ph.grp, ph.group_key, CASE WHEN took.hire_id IS NULL THEN 0 ELSE 1 END
     """
-    result: dict[object, dict[int, tuple[int, float]]] = {}
+    result: dict[tuple[str, str], dict[int, tuple[int, float]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params * 2)
-        for group_key, took_it, hires, change in cursor.fetchall():
-            result.setdefault(group_key, {})[took_it] = (hires, float(change))
+        for grp, group_key, took_it, hires, change in cursor.fetchall():
+            result.setdefault((grp, str(group_key)), {})[took_it] = (hires, float(change))
     return result
+
+
+def _group_usefulness(group: str, hires: QuerySet) -> dict:
+    """Per group key: (feedback count, average usefulness) of the hires' course feedback."""
+    field = {
+        "course": "assignment__course_id",
+        "provider": "assignment__course__provider",
+        "certification": "assignment__course__certification_id",
+    }[group]
+    rows = (
+        CourseFeedback.objects.filter(assignment__plan__hire__in=hires)
+        .values(field)
+        .annotate(count=Count("pk"), average=Avg("usefulness"))
+        .values_list(field, "count", "average")
+        .order_by()
+    )
+    return {key: (count, float(average)) for key, count, average in rows}
 
 
 def _group_spend(group: str, hires: QuerySet, providers: str) -> dict:
@@ -230,10 +268,11 @@ def report(*, user: User | None, data: Mapping) -> dict:
     certification_ids = {c.certification_id for c in courses if c.certification_id}
     certifications = Certification.objects.in_bulk(certification_ids)
 
+    changes = _group_changes(population, params)
     sections = {}
     for group in OUTCOME_GROUPS:
-        changes = _group_changes(group, population, params)
         spend = _group_spend(group, hires, provider)
+        usefulness = _group_usefulness(group, hires)
         if group == "course":
             keys = [(c.pk, str(c), [x.name for x in c.competencies.all()]) for c in courses]
         elif group == "provider":
@@ -246,9 +285,11 @@ def report(*, user: User | None, data: Mapping) -> dict:
             ]
         rows = []
         for key, name, competencies in keys:
-            took = changes.get(key, {}).get(1, (0, None))
-            others = changes.get(key, {}).get(0, (0, None))
+            measured = changes.get((group, str(key)), {})
+            took = measured.get(1, (0, None))
+            others = measured.get(0, (0, None))
             completed, tuition = spend.get(key, (0, []))
+            feedback_count, average = usefulness.get(key, (0, None))
             rows.append(
                 OutcomeRow(
                     group=group,
@@ -261,6 +302,8 @@ def report(*, user: User | None, data: Mapping) -> dict:
                     others_change=others[1],
                     tuition_per_hire=tuition,
                     competencies=competencies,
+                    usefulness=average,
+                    feedback_count=feedback_count,
                 )
             )
         sections[group] = rows
@@ -345,6 +388,8 @@ def report_rows(report: dict) -> list[list]:
                     _change(row.others_change, row.too_few),
                     row.too_few,
                     "; ".join(f"{currency} {amount}" for currency, amount in row.tuition_per_hire),
+                    "" if row.usefulness is None else round(row.usefulness, 2),
+                    row.feedback_count,
                 ]
             )
     for lens in report["lens"]:
@@ -359,6 +404,8 @@ def report_rows(report: dict) -> list[list]:
                 lens.not_held,
                 _change(lens.not_held_gap, lens.too_few),
                 lens.too_few,
+                "",
+                "",
                 "",
             ]
         )

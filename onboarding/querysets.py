@@ -190,3 +190,41 @@ class CheckInQuerySet(ScopedQuerySet):
 
 class CompetencyRatingQuerySet(ScopedQuerySet):
     manager_lookup = "check_in__hire__hiring_manager"
+
+
+class HireInvitationQuerySet(ScopedQuerySet):
+    manager_lookup = "hire__hiring_manager"
+
+    def pending(self, now=None):
+        from django.utils import timezone
+
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+
+
+class EvidenceQuerySet(ScopedQuerySet):
+    """Evidence of an assignment or of a held certification: scoped through either."""
+
+    def visible_to(self, user: User):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if can_view_all(user):
+            return self
+        return self.filter(
+            Q(assignment__plan__hire__hiring_manager=user)
+            | Q(held_certification__hire__hiring_manager=user)
+        )
+
+    def of_hire_account(self, user: User):
+        """The evidence of the hire whose own account `user` is."""
+        return self.filter(
+            Q(assignment__plan__hire__account=user) | Q(held_certification__hire__account=user)
+        )
+
+    def to_review(self):
+        return self.filter(reviewed_at__isnull=True)
+
+
+class CourseFeedbackQuerySet(ScopedQuerySet):
+    manager_lookup = "assignment__plan__hire__hiring_manager"

@@ -28,7 +28,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import expiry
-from .models import Assignment, CheckIn, DigestDelivery, HeldCertification, PlanGuidance, User
+from .models import (
+    Assignment,
+    CheckIn,
+    CourseFeedback,
+    DigestDelivery,
+    Evidence,
+    HeldCertification,
+    NewHire,
+    PlanGuidance,
+    User,
+)
 from .rules import DUE_SOON_DAYS, CheckInState, check_in_due_within_q, check_in_overdue_q
 
 logger = logging.getLogger(__name__)
@@ -54,6 +64,8 @@ class Digest:
     guidance: list[PlanGuidance] = field(default_factory=list)
     certifications: list[HeldCertification] = field(default_factory=list)
     check_ins: list[CheckIn] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    feedback: list[CourseFeedback] = field(default_factory=list)
 
     @property
     def item_count(self) -> int:
@@ -63,6 +75,8 @@ class Digest:
             + len(self.guidance)
             + len(self.certifications)
             + len(self.check_ins)
+            + len(self.evidence)
+            + len(self.feedback)
         )
 
     @property
@@ -122,6 +136,30 @@ class Digest:
                 }
                 for check_in in self.check_ins
             ],
+            "evidence": [
+                {
+                    "hire": evidence.assignment.plan.hire.full_name,
+                    "course": evidence.assignment.course.title,
+                    "name": evidence.original_name,
+                    "url": absolute_url(
+                        reverse("onboarding:plan_detail", args=[evidence.assignment.plan_id])
+                        + "#hire-activity"
+                    ),
+                }
+                for evidence in self.evidence
+            ],
+            "feedback": [
+                {
+                    "hire": feedback.assignment.plan.hire.full_name,
+                    "course": feedback.assignment.course.title,
+                    "usefulness": feedback.usefulness,
+                    "url": absolute_url(
+                        reverse("onboarding:plan_detail", args=[feedback.assignment.plan_id])
+                        + "#hire-activity"
+                    ),
+                }
+                for feedback in self.feedback
+            ],
             "dashboard_url": absolute_url(reverse("onboarding:home")),
             "profile_url": absolute_url(reverse("onboarding:profile")),
             "due_soon_days": DUE_SOON_DAYS,
@@ -129,7 +167,7 @@ class Digest:
 
 
 def build_digests(today: datetime.date | None = None) -> list[Digest]:
-    """One digest per hiring manager with something to report, in six queries.
+    """One digest per hiring manager with something to report, in eight queries.
 
     A manager here is an active user with digests on who manages at least one
     non-archived hire; only the hires they manage count (people-ops get a digest
@@ -176,6 +214,23 @@ def build_digests(today: datetime.date | None = None) -> list[Digest]:
         .order_by("due_date", "hire__full_name", "pk")
     )
 
+    assignment_scope = {f"assignment__plan__{key}": value for key, value in hire_scope.items()}
+    evidence = (
+        Evidence.objects.to_review()
+        .filter(**assignment_scope)
+        .select_related("assignment__course", "assignment__plan__hire")
+        .order_by("uploaded_at", "pk")
+    )
+    # Feedback that arrived since the previous day's digest.
+    since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time.min)
+    )
+    feedback = (
+        CourseFeedback.objects.filter(submitted_at__gte=since, **assignment_scope)
+        .select_related("assignment__course", "assignment__plan__hire")
+        .order_by("submitted_at", "pk")
+    )
+
     grouped: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for item in overdue:
         grouped[item.plan.hire.hiring_manager_id]["overdue"].append(item)
@@ -187,6 +242,10 @@ def build_digests(today: datetime.date | None = None) -> list[Digest]:
         grouped[item.hire.hiring_manager_id]["certifications"].append(item)
     for item in check_ins:
         grouped[item.hire.hiring_manager_id]["check_ins"].append(item)
+    for item in evidence:
+        grouped[item.assignment.plan.hire.hiring_manager_id]["evidence"].append(item)
+    for item in feedback:
+        grouped[item.assignment.plan.hire.hiring_manager_id]["feedback"].append(item)
 
     if not grouped:
         return []
@@ -210,6 +269,93 @@ def render_email(digest: Digest, connection=None) -> EmailMultiAlternatives:
     )
     message.attach_alternative(
         render_to_string("onboarding/email/digest.html", context), "text/html"
+    )
+    return message
+
+
+# --- the hires' weekly note ---------------------------------------------------------------
+
+# The note lists what is due this far ahead.
+HIRE_NOTE_DAYS_AHEAD = 14
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    """The Monday of `day`'s week: a hire's note is claimed once per week."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+@dataclass
+class HireNote:
+    """One hire's weekly note of what is due, sent to their own account."""
+
+    recipient: User
+    hire: NewHire
+    date: datetime.date  # the Monday of the week
+    today: datetime.date
+    overdue: list[Assignment] = field(default_factory=list)
+    due_soon: list[Assignment] = field(default_factory=list)
+    check_ins: list[CheckIn] = field(default_factory=list)
+
+    @property
+    def item_count(self) -> int:
+        return len(self.overdue) + len(self.due_soon) + len(self.check_ins)
+
+    def context(self) -> dict:
+        return {
+            "hire": self.hire,
+            "today": self.today,
+            "overdue": self.overdue,
+            "due_soon": self.due_soon,
+            "check_ins": self.check_ins,
+            "days_ahead": HIRE_NOTE_DAYS_AHEAD,
+            "plan_url": absolute_url(reverse("onboarding:me")),
+            "preferences_url": absolute_url(reverse("onboarding:me") + "#preferences"),
+        }
+
+
+def build_hire_notes(today: datetime.date | None = None) -> list[HireNote]:
+    """A note for each hire with an active account, the note on, and something due soon."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=HIRE_NOTE_DAYS_AHEAD)
+    hires = {
+        hire.pk: hire
+        for hire in NewHire.objects.filter(
+            archived_at__isnull=True,
+            account__is_active=True,
+            account__receives_digest=True,
+        ).select_related("account")
+    }
+    if not hires:
+        return []
+    notes = {
+        pk: HireNote(recipient=h.account, hire=h, date=week_start(today), today=today)
+        for pk, h in hires.items()
+    }
+    assignments = (
+        Assignment.objects.open()
+        .filter(plan__hire_id__in=hires, due_date__lte=horizon)
+        .select_related("course", "plan")
+        .order_by("due_date", "pk")
+    )
+    for assignment in assignments:
+        note = notes[assignment.plan.hire_id]
+        (note.overdue if assignment.is_overdue(today) else note.due_soon).append(assignment)
+    for check_in in CheckIn.objects.open().filter(hire_id__in=hires, due_date__lte=horizon):
+        notes[check_in.hire_id].check_ins.append(check_in)
+    return [note for note in notes.values() if note.item_count]
+
+
+def render_hire_note(note: HireNote, connection=None) -> EmailMultiAlternatives:
+    context = note.context()
+    message = EmailMultiAlternatives(
+        subject="Your onboarding: what is due",
+        body=render_to_string("onboarding/email/hire_note.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[note.recipient.email],
+        connection=connection,
+    )
+    message.attach_alternative(
+        render_to_string("onboarding/email/hire_note.html", context), "text/html"
     )
     return message
 
@@ -281,55 +427,90 @@ def send_digests(
     dry_run: bool = False,
     log: Callable[[str], None] = logger.info,
 ) -> RunResult:
-    """Send the day's digests once each; with dry_run, only say what would be sent."""
+    """Send the day's manager digests and the week's hire notes once each.
+
+    With dry_run, only say what would be sent.
+    """
     today = today or timezone.localdate()
     result = RunResult()
-    digests = build_digests(today)
-    claimed = claimed_recipient_ids(today)
     # One mail connection for the whole run, opened on the first send.
     connection = None if dry_run else get_connection()
-    opened = False
+    state = {"opened": False}
     try:
-        for digest in digests:
-            recipient = digest.recipient
-            if not recipient.email:
-                log(f"Skipped {recipient.username}: no email address.")
-                result.skipped_no_email.append(digest)
-                continue
-            if recipient.pk in claimed:
-                log(f"Already sent to {recipient.email} for {today}.")
-                result.already_sent.append(digest)
-                continue
-            if dry_run:
-                log(_describe(digest, "Would send"))
-                result.sent.append(digest)
-                continue
-            delivery = claim(recipient, today, digest.item_count)
-            if delivery is None:
-                # Another process claimed it between our read and our insert.
-                log(f"Already sent to {recipient.email} for {today}.")
-                result.already_sent.append(digest)
-                continue
-            try:
-                if not opened:
-                    connection.open()
-                    opened = True
-                render_email(digest, connection).send()
-            except Exception as error:  # any failure must release the claim
-                release(delivery)
-                logger.exception("Digest to %s failed; a later run retries.", recipient.email)
-                result.failed.append((digest, error))
-                continue
-            mark_sent(delivery)
-            log(_describe(digest, "Sent"))
-            result.sent.append(digest)
+        for items, claim_date, render in (
+            (build_digests(today), today, render_email),
+            (build_hire_notes(today), week_start(today), render_hire_note),
+        ):
+            _send_each(
+                items,
+                claim_date=claim_date,
+                render=render,
+                connection=connection,
+                state=state,
+                dry_run=dry_run,
+                log=log,
+                result=result,
+            )
     finally:
-        if opened:
+        if state["opened"]:
             connection.close()
     return result
 
 
-def _describe(digest: Digest, verb: str) -> str:
+def _send_each(
+    items: list,
+    *,
+    claim_date: datetime.date,
+    render: Callable,
+    connection,
+    state: dict,
+    dry_run: bool,
+    log: Callable[[str], None],
+    result: RunResult,
+) -> None:
+    """Claim, send and record each digest or note; a failure releases its claim."""
+    claimed = claimed_recipient_ids(claim_date)
+    for item in items:
+        recipient = item.recipient
+        if not recipient.email:
+            log(f"Skipped {recipient.username}: no email address.")
+            result.skipped_no_email.append(item)
+            continue
+        if recipient.pk in claimed:
+            log(f"Already sent to {recipient.email} for {claim_date}.")
+            result.already_sent.append(item)
+            continue
+        if dry_run:
+            log(_describe(item, "Would send"))
+            result.sent.append(item)
+            continue
+        delivery = claim(recipient, claim_date, item.item_count)
+        if delivery is None:
+            # Another process claimed it between our read and our insert.
+            log(f"Already sent to {recipient.email} for {claim_date}.")
+            result.already_sent.append(item)
+            continue
+        try:
+            if not state["opened"]:
+                connection.open()
+                state["opened"] = True
+            render(item, connection).send()
+        except Exception as error:  # any failure must release the claim
+            release(delivery)
+            logger.exception("Email to %s failed; a later run retries.", recipient.email)
+            result.failed.append((item, error))
+            continue
+        mark_sent(delivery)
+        log(_describe(item, "Sent"))
+        result.sent.append(item)
+
+
+def _describe(digest: Digest | HireNote, verb: str) -> str:
+    if isinstance(digest, HireNote):
+        return (
+            f"{verb} weekly note to {digest.recipient.email}: {len(digest.overdue)} overdue, "
+            f"{len(digest.due_soon)} due soon, {len(digest.check_ins)} check-ins."
+        )
     return (
         f"{verb} to {digest.recipient.email} ({digest.recipient.username}): "
         f"{len(digest.overdue)} overdue, {len(digest.due_soon)} due soon, "

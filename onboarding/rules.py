@@ -325,6 +325,15 @@ def can_view_all(user: User) -> bool:
     return user.is_active and user.has_perm(VIEW_ALL_PERMISSION)
 
 
+def is_hire_account(user: User) -> bool:
+    """A hire signed in to their own plan: they see /me/ and nothing of the manager's product.
+
+    A flag on the account (set when the invitation creates it), so that asking
+    costs no query on every request.
+    """
+    return bool(user.is_authenticated and getattr(user, "is_hire_account", False))
+
+
 def manager_candidates(actor: User, current: User | None = None) -> QuerySet[User]:
     """The users `actor` may make a hire's hiring manager or a plan's owner.
 

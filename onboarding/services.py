@@ -8,15 +8,23 @@ admin, imports and commands call these rather than saving models themselves.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import os
+import secrets
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Max, Model, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from . import emails, uploads
 from .models import (
     EARLIEST_DATE,
     LATEST_DATE,
@@ -25,8 +33,11 @@ from .models import (
     CheckIn,
     CompetencyRating,
     Course,
+    CourseFeedback,
+    Evidence,
     Guidance,
     HeldCertification,
+    HireInvitation,
     NewHire,
     PlanGuidance,
     PlanTemplate,
@@ -199,17 +210,23 @@ def hire_update(
 
 @transaction.atomic
 def hire_archive(*, actor: User | None, hire: NewHire) -> NewHire:
+    """Hide the hire from the default lists; their own account stops working."""
     if hire.archived_at is None:
         hire.archived_at = timezone.now()
         _save(hire, actor=actor, fields=["archived_at"])
+        if hire.account_id is not None:
+            User.objects.filter(pk=hire.account_id).update(is_active=False)
     return hire
 
 
 @transaction.atomic
 def hire_unarchive(*, actor: User | None, hire: NewHire) -> NewHire:
+    """Back in the lists; an account that had signed in works again."""
     if hire.archived_at is not None:
         hire.archived_at = None
         _save(hire, actor=actor, fields=["archived_at"])
+        if hire.account_id is not None:
+            User.objects.filter(pk=hire.account_id).update(is_active=True)
     return hire
 
 
@@ -726,4 +743,252 @@ def check_in_record(
         check_in.completed_by = actor
         fields += ["completed_at", "completed_by"]
     _save(check_in, actor=actor, fields=fields)
+    return check_in
+
+
+# --- the hire's own account: invitations -----------------------------------------------------
+
+
+class InvitationError(Exception):
+    """The link cannot be used; `state` says why (unknown, used, revoked, expired)."""
+
+    def __init__(self, state: str):
+        self.state = state
+        super().__init__(f"This invitation link is {state}.")
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_send(*, actor: User | None, hire: NewHire) -> tuple[HireInvitation, str]:
+    """Invite a hire to their own plan: an account (made once), a one-time link by email.
+
+    A new invitation revokes any open one. Returns the invitation and the token,
+    which exists only in the email (the database keeps its hash). The email is
+    sent once the transaction commits.
+    """
+    hire = NewHire.objects.select_for_update(of=("self",)).select_related("account").get(pk=hire.pk)
+    if hire.is_archived:
+        raise ValidationError("An archived hire cannot be invited: restore them first.")
+    account = hire.account
+    if account is None:
+        email = hire.email.strip().lower()
+        if User.objects.filter(username__iexact=email).exists():
+            raise ValidationError(
+                f"Another account already signs in as {email}: give the hire their own email."
+            )
+        first, _, last = hire.full_name.partition(" ")
+        account = User(
+            username=email,
+            email=email,
+            first_name=first[:150],
+            last_name=last[:150],
+            is_hire_account=True,
+        )
+        account.set_unusable_password()
+        account.receives_digest = True
+        account.save()
+        hire.account = account
+        hire.save(update_fields=["account"])
+    now = timezone.now()
+    HireInvitation.objects.filter(hire=hire).pending(now).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = HireInvitation.objects.create(
+        hire=hire,
+        token_hash=invitation_token_hash(token),
+        created_by=actor,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User | None, hire: NewHire) -> int:
+    """Revoke the hire's open invitation(s); the link then shows that it was revoked."""
+    return HireInvitation.objects.filter(hire=hire).pending().update(revoked_at=timezone.now())
+
+
+def invitation_check(*, token: str) -> HireInvitation:
+    """The pending invitation of this token, or InvitationError saying why not."""
+    invitation = (
+        HireInvitation.objects.select_related("hire__account")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError("unknown")
+    state = invitation.state()
+    if state == "pending" and (invitation.hire.is_archived or invitation.hire.account is None):
+        state = "revoked"
+    if state != "pending":
+        raise InvitationError(state)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> User:
+    """Use the link once: set the hire's password (Django's validators) and activate them."""
+    found = invitation_check(token=token)
+    # Under the row lock: of two simultaneous uses of one link, the second finds it used.
+    invitation = HireInvitation.objects.select_for_update().get(pk=found.pk)
+    if invitation.state() != "pending":
+        raise InvitationError(invitation.state())
+    account = found.hire.account
+    validate_password(password, account)
+    account.set_password(password)
+    account.is_active = True
+    account.save(update_fields=["password", "is_active"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    return account
+
+
+# --- the hire's own account: progress, evidence, feedback, self-ratings ----------------------
+
+HIRE_REPORTABLE_STATUSES = (
+    Assignment.Status.SCHEDULED,
+    Assignment.Status.IN_PROGRESS,
+    Assignment.Status.COMPLETED,
+)
+
+
+@transaction.atomic
+def assignment_report_progress(
+    *,
+    actor: User,
+    assignment: Assignment,
+    status: str,
+    on: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> Assignment:
+    """What a hire says of their course: booked for a date, started, or completed on a date.
+
+    Through the same services as the manager's changes, so the history records
+    the hire as the one who changed it. A waived course is the manager's decision.
+    """
+    if status not in HIRE_REPORTABLE_STATUSES:
+        raise ValidationError({"status": "Choose scheduled, in progress or completed."})
+    if assignment.status == Assignment.Status.WAIVED:
+        raise ValidationError("This course was waived; ask your manager if that should change.")
+    if status == Assignment.Status.SCHEDULED:
+        if on is None:
+            raise ValidationError({"on": "Give the date of the session."})
+        assignment_update(
+            actor=actor, assignment=assignment, expected_version=expected_version, scheduled_for=on
+        )
+        expected_version = None  # checked and locked just now
+    if status == Assignment.Status.COMPLETED and on is not None and on > timezone.localdate():
+        raise ValidationError({"on": "The completion date cannot be in the future."})
+    return assignment_set_status(
+        actor=actor,
+        assignment=assignment,
+        status=status,
+        completed_on=on if status == Assignment.Status.COMPLETED else None,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    actor: User,
+    upload: UploadedFile,
+    assignment: Assignment | None = None,
+    held_certification: HeldCertification | None = None,
+) -> Evidence:
+    """Keep a certificate or proof of completion: PDF, PNG or JPEG, sniffed from its bytes."""
+    if upload.size == 0:
+        raise ValidationError({"file": "The file is empty."})
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        limit = settings.EVIDENCE_MAX_BYTES / 1024 / 1024
+        raise ValidationError({"file": f"The file is larger than {limit:.0f} MB."})
+    upload.seek(0)
+    content_type = uploads.sniff(upload.read(uploads.HEAD_BYTES))
+    upload.seek(0)
+    if content_type is None:
+        raise ValidationError(
+            {
+                "file": f"Only {uploads.ACCEPTED_LABEL} files are accepted, and this file is none "
+                "of them (whatever its name says)."
+            }
+        )
+    name = os.path.basename(upload.name or "evidence")[:255] or "evidence"
+    evidence = Evidence(
+        assignment=assignment,
+        held_certification=held_certification,
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    # A name of our own: nothing the uploader chose ends up in a path.
+    evidence.file.save(f"{uuid.uuid4().hex}{uploads.extension(content_type)}", upload, save=False)
+    evidence.full_clean(exclude=["file"])
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def evidence_mark_reviewed(*, actor: User, evidence: Evidence) -> Evidence:
+    if evidence.reviewed_at is None:
+        evidence.reviewed_at = timezone.now()
+        evidence.reviewed_by = actor
+        evidence.save(update_fields=["reviewed_at", "reviewed_by"])
+    return evidence
+
+
+@transaction.atomic
+def course_feedback_submit(
+    *,
+    actor: User,
+    assignment: Assignment,
+    usefulness: int,
+    apply_here: str = "",
+    does_not_fit: str = "",
+) -> CourseFeedback:
+    """The hire's word on a completed course; a second submission replaces the first."""
+    if assignment.status != Assignment.Status.COMPLETED:
+        raise ValidationError("Give feedback once the course is completed.")
+    feedback = CourseFeedback.objects.filter(assignment=assignment).first() or CourseFeedback(
+        assignment=assignment
+    )
+    feedback.usefulness = usefulness
+    feedback.apply_here = apply_here.strip()
+    feedback.does_not_fit = does_not_fit.strip()
+    feedback.submitted_at = timezone.now()
+    feedback._history_user = actor
+    feedback.full_clean(validate_unique=False)
+    feedback.save()
+    return feedback
+
+
+@transaction.atomic
+def check_in_rate_self(
+    *, actor: User, check_in: CheckIn, levels: Mapping[int, int | None]
+) -> CheckIn:
+    """The hire's own level per competency, before the manager completes the check-in."""
+    check_in = CheckIn.objects.select_for_update().get(pk=check_in.pk)
+    if check_in.completed_at is not None:
+        raise ValidationError("This check-in is completed: your manager has closed it.")
+    rated = {competency.pk for competency in check_in_competencies(check_in)}
+    if set(levels) - rated:
+        raise ValidationError("This check-in does not rate some of the competencies given.")
+    existing = {r.competency_id: r for r in check_in.ratings.select_for_update()}
+    for competency_id, level in levels.items():
+        if level is not None and level not in LEVELS:
+            raise ValidationError({f"level_{competency_id}": "Choose a level from 1 to 4."})
+        rating = existing.get(competency_id)
+        if rating is None:
+            if level is None:
+                continue
+            rating = CompetencyRating(check_in=check_in, competency_id=competency_id)
+        elif rating.self_level == level:
+            continue
+        rating.self_level = level
+        rating._history_user = actor
+        rating.save()
     return check_in

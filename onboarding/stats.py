@@ -18,7 +18,9 @@ from . import expiry, selectors
 from .models import (
     Assignment,
     CheckIn,
+    CourseFeedback,
     DailyTotals,
+    Evidence,
     HeldCertification,
     NewHire,
     PlanProgress,
@@ -36,6 +38,8 @@ from .rules import (
 
 # Hires who start this soon without a plan need one now.
 PLAN_NEEDED_WITHIN_DAYS = 14
+# Feedback from hires stays under "Needs attention" this long.
+FEEDBACK_RECENT_DAYS = 14
 # "Training sessions coming up" looks this far ahead.
 SESSIONS_WITHIN_DAYS = 30
 # How many rows each "needs attention" list shows; the card gives the full count.
@@ -143,6 +147,8 @@ class Attention:
     certifications: list[HeldCertification]
     check_ins: list[CheckIn]
     check_ins_count: int
+    evidence: list[Evidence]
+    feedback: list[CourseFeedback]
 
     @property
     def empty(self) -> bool:
@@ -152,6 +158,8 @@ class Attention:
             or self.guidance_plans
             or self.certifications
             or self.check_ins
+            or self.evidence
+            or self.feedback
         )
 
 
@@ -214,6 +222,23 @@ def attention(
         certifications=certifications,
         check_ins=list(check_ins.select_related("hire").order_by("due_date", "pk")[:limit]),
         check_ins_count=check_ins.count(),
+        # What hires sent from their own page: files to look at, and what they said.
+        evidence=list(
+            Evidence.objects.visible_to(user)
+            .to_review()
+            .filter(assignment__plan__hire__archived_at__isnull=True)
+            .select_related("assignment__course", "assignment__plan__hire")
+            .order_by("-uploaded_at", "-pk")[:limit]
+        ),
+        feedback=list(
+            CourseFeedback.objects.visible_to(user)
+            .filter(
+                submitted_at__gte=timezone.now() - datetime.timedelta(days=FEEDBACK_RECENT_DAYS),
+                assignment__plan__hire__archived_at__isnull=True,
+            )
+            .select_related("assignment__course", "assignment__plan__hire")
+            .order_by("-submitted_at", "-pk")[:limit]
+        ),
     )
 
 

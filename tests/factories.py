@@ -76,6 +76,15 @@ def manager_permissions() -> list[Permission]:
         "roleexpectation",
     ):
         codenames.append(f"view_{model}")
+    # The hire's own view: invite them, read and review what they send.
+    codenames += [
+        "add_hireinvitation",
+        "change_hireinvitation",
+        "view_hireinvitation",
+        "view_evidence",
+        "change_evidence",
+        "view_coursefeedback",
+    ]
     return list(
         Permission.objects.filter(content_type__app_label="onboarding", codename__in=codenames)
     )

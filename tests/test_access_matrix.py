@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from onboarding import catalog
+from onboarding import catalog, services
+from onboarding.middleware import HIRE_URL_NAMES
 from onboarding.models import Competency, PlanGuidance
 
 from .factories import (
@@ -25,9 +27,11 @@ from .factories import (
     CertificationFactory,
     CourseFactory,
     GuidanceFactory,
+    NewHireFactory,
     PlanTemplateFactory,
     PlanTemplateItemFactory,
     RoleProfileFactory,
+    TrainingPlanFactory,
     UserFactory,
 )
 
@@ -40,6 +44,9 @@ OWNED = "owned"  # anonymous -> sign in; outsider -> 404; owner, people-ops -> 2
 OWNED_POST = "owned_post"  # as OWNED, but the route only takes POST (GET -> 405)
 CATALOG_WRITE = "catalog_write"  # anonymous -> sign in; no permission -> 403; editor -> 200
 TOKEN = "token"  # no login; wrong token -> 404; the owner's token -> 200
+ME = "me"  # the hire's own area: anonymous -> sign in; the hire -> 200; managers -> 404
+ME_POST = "me_post"  # as ME, POST only
+INVITATION = "invitation"  # no login; a pending invitation's token -> 200; unknown -> 404
 
 
 @dataclass
@@ -101,6 +108,18 @@ ROUTES: dict[str, Route] = {
     "onboarding:assignment_move": Route(OWNED_POST, assignment),
     "onboarding:plan_guidance_update": Route(OWNED_POST, lambda w: {"pk": w["plan_guidance"].pk}),
     "onboarding:calendar_feed": Route(TOKEN, lambda w: {"token": w["token"]}),
+    "onboarding:hire_invite": Route(OWNED_POST, hire),
+    "onboarding:hire_invitation_revoke": Route(OWNED_POST, hire),
+    "onboarding:evidence_download": Route(OWNED, lambda w: {"pk": w["evidence"].pk}),
+    "onboarding:evidence_review": Route(OWNED_POST, lambda w: {"pk": w["evidence"].pk}),
+    "onboarding:me": Route(ME),
+    "onboarding:me_check_in": Route(ME, lambda w: {"pk": w["check_in"].pk}),
+    "onboarding:me_progress": Route(ME_POST, assignment),
+    "onboarding:me_evidence_add": Route(ME_POST, assignment),
+    "onboarding:me_feedback": Route(ME_POST, assignment),
+    "onboarding:me_acknowledge": Route(ME_POST, lambda w: {"pk": w["plan_guidance"].pk}),
+    "onboarding:me_preferences": Route(ME_POST),
+    "onboarding:invitation_accept": Route(INVITATION, lambda w: {"token": w["invitation_token"]}),
 }
 for _model in CATALOG:
     ROUTES[f"onboarding:{_model}_list"] = Route(SIGNED_IN)
@@ -161,13 +180,33 @@ def routes_of(*kinds: str) -> list[str]:
 
 
 @pytest.fixture
-def world(hire, plan, owner):
+def world(hire, plan, owner, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     template = PlanTemplateFactory()
     PlanTemplateItemFactory(template=template)
+    the_assignment = AssignmentFactory(plan=plan)
+    _, pending_token = services.invitation_send(actor=owner, hire=hire)
+    hire.refresh_from_db()
+    hire.account.set_password("hire-password-long-enough")
+    hire.account.save()
+    evidence = services.evidence_add(
+        actor=hire.account,
+        assignment=the_assignment,
+        upload=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf"),
+    )
     return {
         "hire": hire,
         "plan": plan,
-        "assignment": AssignmentFactory(plan=plan),
+        "assignment": the_assignment,
+        "evidence": evidence,
+        "invitation_token": pending_token,
+        "hire_account": hire.account,
         "plan_guidance": PlanGuidance.objects.get(plan=plan, guidance__slug=catalog.MILEAGE_SLUG),
         "course": CourseFactory(certification=CertificationFactory()),
         "certification": CertificationFactory(),
@@ -199,10 +238,15 @@ def test_it_answers_public_routes_to_anyone(client, world, name):
 
 
 @pytest.mark.parametrize(
-    "name", routes_of(SIGNED_IN, NEEDS_ADD_HIRE, OWNED, CATALOG_WRITE, SIGNED_IN_POST, OWNED_POST)
+    "name",
+    routes_of(
+        SIGNED_IN, NEEDS_ADD_HIRE, OWNED, CATALOG_WRITE, SIGNED_IN_POST, OWNED_POST, ME, ME_POST
+    ),
 )
 def test_it_sends_anonymous_visitors_to_sign_in(client, world, name):
-    method = client.post if ROUTES[name].kind in (SIGNED_IN_POST, OWNED_POST) else client.get
+    method = (
+        client.post if ROUTES[name].kind in (SIGNED_IN_POST, OWNED_POST, ME_POST) else client.get
+    )
     response = method(url(name, world))
     if name == "logout":
         # Signing out when not signed in just lands on the sign-in page.
@@ -220,6 +264,12 @@ def test_it_answers_signed_in_routes_to_any_signed_in_user(client, plain_user, w
 @pytest.mark.parametrize("name", routes_of(SIGNED_IN_POST, OWNED_POST))
 def test_it_refuses_get_on_post_only_routes(owner_client, world, name):
     assert owner_client.get(url(name, world)).status_code == 405
+
+
+@pytest.mark.parametrize("name", routes_of(ME_POST))
+def test_it_refuses_get_on_the_hires_post_only_routes(client, world, name):
+    client.force_login(world["hire_account"])
+    assert client.get(url(name, world)).status_code == 405
 
 
 @pytest.mark.parametrize("name", routes_of(NEEDS_ADD_HIRE, CATALOG_WRITE))
@@ -286,3 +336,84 @@ def test_it_needs_a_staff_sign_in_for_every_admin_page(client, plain_user, world
         assert response["Location"].startswith(reverse("admin:login")), name
         checked += 1
     assert checked > 10
+
+
+# --- the hire's own account ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", routes_of(ME))
+def test_it_serves_the_hire_their_own_area(client, world, name):
+    client.force_login(world["hire_account"])
+    assert client.get(url(name, world)).status_code == 200
+
+
+@pytest.mark.parametrize("name", routes_of(ME_POST))
+def test_it_takes_the_hires_own_writes(client, world, name):
+    client.force_login(world["hire_account"])
+    # An empty form is refused with a message, never a 404 or a 500.
+    assert client.post(url(name, world)).status_code in (200, 302, 400)
+
+
+@pytest.mark.parametrize("name", routes_of(ME, ME_POST))
+@pytest.mark.parametrize("persona", ["owner", "people_ops"])
+def test_it_answers_404_to_managers_in_the_hires_area(client, request, world, name, persona):
+    client.force_login(request.getfixturevalue(persona))
+    method = client.post if ROUTES[name].kind == ME_POST else client.get
+    assert method(url(name, world)).status_code == 404
+
+
+@pytest.mark.parametrize("name", routes_of(ME, ME_POST))
+def test_it_answers_404_to_another_hire(client, owner, world, name):
+    """A second hire's account never reaches the first hire's objects."""
+    other = NewHireFactory(hiring_manager=owner, email="second@example.com")
+    TrainingPlanFactory(hire=other)
+    services.invitation_send(actor=owner, hire=other)
+    other.refresh_from_db()
+    client.force_login(other.account)
+    if "pk" not in ROUTES[name].kwargs(world):
+        return  # their own page, not someone else's object
+    method = client.post if ROUTES[name].kind == ME_POST else client.get
+    assert method(url(name, world)).status_code == 404
+
+
+HIRE_KINDS = (ME, ME_POST, PUBLIC, TOKEN, INVITATION)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n, route in app_routes() if route.kind not in HIRE_KINDS and n not in HIRE_URL_NAMES],
+)
+def test_it_answers_404_to_the_hire_everywhere_else(client, world, name):
+    client.force_login(world["hire_account"])
+    post_only = ROUTES[name].kind in (SIGNED_IN_POST, OWNED_POST)
+    response = (client.post if post_only else client.get)(url(name, world))
+    if name == "onboarding:home":
+        assert response["Location"] == reverse("onboarding:me")
+    else:
+        assert response.status_code == 404, (name, response.status_code)
+
+
+def test_it_lets_the_hire_download_only_their_own_evidence(client, world):
+    client.force_login(world["hire_account"])
+    assert client.get(url("onboarding:evidence_download", world)).status_code == 200
+
+
+def test_it_answers_404_to_the_hire_on_every_admin_page(client, world):
+    client.force_login(world["hire_account"])
+    checked = 0
+    for name, _, namespace in all_patterns():
+        if namespace != ADMIN_NAMESPACE or name in (None, "admin:logout"):
+            continue
+        try:
+            path = reverse(name)
+        except Exception:  # noqa: S112 - patterns with arguments: same middleware, same answer
+            continue
+        assert client.get(path).status_code == 404, name
+        checked += 1
+    assert checked > 10
+
+
+@pytest.mark.parametrize("name", routes_of(INVITATION))
+def test_it_answers_invitation_links_without_a_sign_in(client, world, name):
+    assert client.get(url(name, world)).status_code == 200
+    assert client.get(reverse(name, kwargs={"token": "unknown"})).status_code == 404

@@ -325,8 +325,9 @@ def test_it_builds_all_digests_in_a_fixed_number_of_queries(
     db, django_assert_num_queries, hires_per_manager
 ):
     _world(managers=3, hires_per_manager=hires_per_manager)
-    # Overdue, due soon, guidance, certifications, check-ins, recipients.
-    with django_assert_num_queries(6):
+    # Overdue, due soon, guidance, certifications, check-ins, evidence to review,
+    # feedback received, recipients.
+    with django_assert_num_queries(8):
         digests = reminders.build_digests(TODAY)
         for digest in digests:
             digest.context()

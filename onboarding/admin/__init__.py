@@ -7,10 +7,10 @@ services.py) are written down in `scoping`.
 
 from django.contrib import admin
 
-from . import catalog, hires, plans, ramp, users
+from . import catalog, hire_area, hires, plans, ramp, users
 
 admin.site.site_header = "Onboarding tracker"
 admin.site.site_title = "Onboarding tracker admin"
 admin.site.index_title = "People-ops workspace"
 
-__all__ = ["catalog", "hires", "plans", "ramp", "users"]
+__all__ = ["catalog", "hire_area", "hires", "plans", "ramp", "users"]

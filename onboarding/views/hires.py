@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
@@ -139,6 +139,39 @@ def hire_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(hire)
 
 
+# --- the hire's own account --------------------------------------------------------------
+
+
+@login_required
+@permission_required("onboarding.change_newhire", raise_exception=True)
+@require_POST
+def hire_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    hire = get_object_or_404(NewHire.objects.visible_to(request.user), pk=pk)
+    try:
+        invitation, _token = services.invitation_send(actor=request.user, hire=hire)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {hire.email}; the link works once, until "
+            f"{invitation.expires_at:%d %b %Y}.",
+        )
+    return redirect(reverse("onboarding:hire_detail", args=[hire.pk]) + "#account")
+
+
+@login_required
+@permission_required("onboarding.change_newhire", raise_exception=True)
+@require_POST
+def hire_invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    hire = get_object_or_404(NewHire.objects.visible_to(request.user), pk=pk)
+    if services.invitation_revoke(actor=request.user, hire=hire):
+        messages.success(request, f"The invitation of {hire.full_name} was withdrawn.")
+    else:
+        messages.info(request, f"{hire.full_name} had no open invitation.")
+    return redirect(reverse("onboarding:hire_detail", args=[hire.pk]) + "#account")
+
+
 # --- detail and history ------------------------------------------------------------------
 
 
@@ -155,6 +188,7 @@ def hire_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plans": selectors.hire_plans(hire),
             "certifications": selectors.hire_certifications(hire),
             "ramp": ramp,
+            "invitation": hire.invitations.first(),
             "ramp_chart": ramp.chart(),
             "history": history[: selectors.HISTORY_SHOWN],
             "history_total": len(history),
@@ -170,4 +204,8 @@ urlpatterns = [
     path("hires/<int:pk>/edit/", hire_edit, name="hire_edit"),
     path("hires/<int:pk>/archive/", hire_archive, name="hire_archive"),
     path("hires/<int:pk>/unarchive/", hire_unarchive, name="hire_unarchive"),
+    path("hires/<int:pk>/invite/", hire_invite, name="hire_invite"),
+    path(
+        "hires/<int:pk>/invitation/revoke/", hire_invitation_revoke, name="hire_invitation_revoke"
+    ),
 ]

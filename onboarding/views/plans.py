@@ -156,6 +156,7 @@ def _detail_context(
         "today": today,
         "add_form": add_form,
         "guidance_items": selectors.plan_guidance(plan),
+        "activity": selectors.hire_activity(plan),
         "attach_form": GuidanceAttachForm(plan=plan) if attachable else None,
     }
 

@@ -1,4 +1,4 @@
-"""manage.py send_reminders: the daily digest email to each hiring manager.
+"""manage.py send_reminders: the daily digest to each hiring manager, the weekly note to hires.
 
 Idempotent and safe to run from cron on several hosts at once: each digest is
 claimed in the database before it is sent (see onboarding/reminders.py).
@@ -58,7 +58,10 @@ class Command(BaseCommand):
 
         if dry_run and verbosity >= 2:
             for digest in result.sent:
-                email = reminders.render_email(digest)
+                if isinstance(digest, reminders.HireNote):
+                    email = reminders.render_hire_note(digest)
+                else:
+                    email = reminders.render_email(digest)
                 self.stdout.write(f"\n--- {email.subject} (to {digest.recipient.email})\n")
                 self.stdout.write(email.body)
 
