@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.utils import timezone
 
 from . import demo_ramp, services
 from .catalog import MILEAGE_SLUG
@@ -27,6 +28,7 @@ from .models import (
     Certification,
     Course,
     HeldCertification,
+    HireInvitation,
     NewHire,
     PlanTemplate,
     RoleProfile,
@@ -503,6 +505,8 @@ class SeedResult:
     hires_created: int = 0
     hires_existing: int = 0
     past_cohort_created: int = 0
+    # The demo hire who can sign in to their own page: (username, password set?).
+    hire_login: tuple[str, bool] | None = None
 
     @property
     def any_password_set(self) -> bool:
@@ -530,7 +534,34 @@ def seed(*, password: str, reset_passwords: bool, today: datetime.date) -> SeedR
             _seed_hire(spec, manager=users[spec.manager], today=today, lookups=lookups)
             result.hires_created += 1
         result.past_cohort_created = demo_ramp.seed_past_cohort(managers=users, today=today)
+        result.hire_login = _seed_hire_login(
+            users=users, password=password, reset_password=reset_passwords
+        )
     return result
+
+
+# The demo hire who signs in to their own page (/me/).
+HIRE_LOGIN = "Carlos Mendes"
+
+
+def _seed_hire_login(
+    *, users: dict[str, User], password: str, reset_password: bool
+) -> tuple[str, bool] | None:
+    hire = NewHire.objects.filter(full_name=HIRE_LOGIN, archived_at__isnull=True).first()
+    if hire is None:
+        return None
+    created = hire.account is None
+    if created:
+        services.invitation_send(actor=hire.hiring_manager, hire=hire, notify=False)
+        hire.refresh_from_db()
+    account = hire.account
+    if created or reset_password:
+        # As for the other demo users: the demo password, even if a validator would
+        # call it weak (the caller chose it).
+        account.password = make_password(password)
+        account.save(update_fields=["password"])
+        HireInvitation.objects.filter(hire=hire).pending().update(used_at=timezone.now())
+    return account.username, created or reset_password
 
 
 def _groups() -> dict[str, list[Group]]:

@@ -762,12 +762,14 @@ def invitation_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def invitation_send(*, actor: User | None, hire: NewHire) -> tuple[HireInvitation, str]:
+def invitation_send(
+    *, actor: User | None, hire: NewHire, notify: bool = True
+) -> tuple[HireInvitation, str]:
     """Invite a hire to their own plan: an account (made once), a one-time link by email.
 
     A new invitation revokes any open one. Returns the invitation and the token,
     which exists only in the email (the database keeps its hash). The email is
-    sent once the transaction commits.
+    sent once the transaction commits (not with `notify=False`: demo data).
     """
     hire = NewHire.objects.select_for_update(of=("self",)).select_related("account").get(pk=hire.pk)
     if hire.is_archived:
@@ -802,7 +804,8 @@ def invitation_send(*, actor: User | None, hire: NewHire) -> tuple[HireInvitatio
         created_at=now,
         expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+    if notify:
+        transaction.on_commit(lambda: emails.send_invitation(invitation, token))
     return invitation, token
 
 

@@ -60,6 +60,10 @@ class Command(BaseCommand):
         for user, password_set in result.users:
             state = "" if password_set else "  [password unchanged]"
             self.stdout.write(f"  {user.username:<8} {user.label}{state}")
+        if result.hire_login:
+            username, password_set = result.hire_login
+            state = "" if password_set else "  [password unchanged]"
+            self.stdout.write(f"  {username}  a new hire: sees only their own plan at /me/{state}")
         if result.any_password_set:
             self.stdout.write(self.style.SUCCESS(f"Password: {password}"))
         if not all(password_set for _, password_set in result.users):
