@@ -793,6 +793,7 @@ def invitation_send(
         account.receives_digest = True
         account.save()
         hire.account = account
+        hire._history_user = actor
         hire.save(update_fields=["account"])
     now = timezone.now()
     HireInvitation.objects.filter(hire=hire).pending(now).update(revoked_at=now)
