@@ -9,8 +9,6 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.utils import timezone
 
 from ..models import Assignment, CourseFeedback
-from ..rules import LEVEL_CHOICES
-from ..selectors import RatingRow
 from ..services import HIRE_REPORTABLE_STATUSES
 from .plans import DateInput
 
@@ -66,50 +64,6 @@ class FeedbackForm(forms.ModelForm):
             "apply_here": forms.Textarea(attrs={"rows": 2}),
             "does_not_fit": forms.Textarea(attrs={"rows": 2}),
         }
-
-
-class SelfRatingForm(forms.Form):
-    """The hire's own level per competency of a check-in."""
-
-    def __init__(self, *args: object, rows: list[RatingRow], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.rows = rows
-        for row in rows:
-            self.fields[f"level_{row.competency.pk}"] = forms.TypedChoiceField(
-                choices=[("", "Not rated"), *LEVEL_CHOICES],
-                coerce=int,
-                empty_value=None,
-                required=False,
-                widget=forms.RadioSelect,
-                label=row.competency.name,
-            )
-
-    def levels(self) -> dict[int, int | None]:
-        return {
-            row.competency.pk: self.cleaned_data.get(f"level_{row.competency.pk}")
-            for row in self.rows
-        }
-
-    def bound_rows(self) -> list[dict]:
-        rows = []
-        for row in self.rows:
-            field = self[f"level_{row.competency.pk}"]
-            descriptors = dict(row.competency.descriptors)
-            rows.append(
-                {
-                    "row": row,
-                    "field": field,
-                    "choices": [
-                        {
-                            "radio": radio,
-                            "level": radio.data["value"],
-                            "text": descriptors.get(radio.data["value"], ""),
-                        }
-                        for radio in field
-                    ],
-                }
-            )
-        return rows
 
 
 class NotePreferenceForm(forms.Form):

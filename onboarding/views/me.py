@@ -24,9 +24,9 @@ from ..forms.me import (
     InvitationPasswordForm,
     NotePreferenceForm,
     ProgressForm,
-    SelfRatingForm,
 )
 from ..forms.plans import apply_service_errors
+from ..forms.ramp import SelfRatingForm
 from ..models import CheckIn, PlanGuidance
 from ..services import InvitationError, StaleObjectError
 from ..staleness import stale_message
