@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from .. import services
+from ..forms.plans import status_change_errors
 from ..models import (
     Assignment,
     Guidance,
@@ -60,22 +61,11 @@ class AssignmentAdminForm(VersionedAdminForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        status = cleaned.get("status")
-        becomes_waived = status == Assignment.Status.WAIVED and (
+        becomes_waived = cleaned.get("status") == Assignment.Status.WAIVED and (
             self.instance.pk is None or "status" in self.changed_data
         )
-        if becomes_waived and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", "Say why the course is waived.")
-        expires = cleaned.get("certification_expires_on")
-        earned = cleaned.get("certification_earned_on")
-        if expires and not earned:
-            self.add_error(
-                "certification_expires_on", "Give the date the certification was earned too."
-            )
-        elif expires and earned and expires < earned:
-            self.add_error(
-                "certification_expires_on", "A certification cannot expire before it was earned."
-            )
+        for field, message in status_change_errors(cleaned, becomes_waived=becomes_waived):
+            self.add_error(field, message)
         return cleaned
 
 

@@ -195,18 +195,31 @@ class AssignmentStatusForm(VersionMixin):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("status") == Assignment.Status.WAIVED and not data.get("reason"):
-            self.add_error("reason", "Say why the course is waived.")
-        earned, expires = data.get("certification_earned_on"), data.get("certification_expires_on")
-        if expires and not earned:
-            self.add_error(
-                "certification_expires_on", "Give the date the certification was earned too."
-            )
-        elif expires and earned and expires < earned:
-            self.add_error(
-                "certification_expires_on", "A certification cannot expire before it was earned."
-            )
+        becomes_waived = data.get("status") == Assignment.Status.WAIVED
+        for field, message in status_change_errors(data, becomes_waived=becomes_waived):
+            self.add_error(field, message)
         return data
+
+
+def status_change_errors(data: dict, *, becomes_waived: bool) -> list[tuple[str, str]]:
+    """What is wrong with a status change before the service sees it (dashboard and admin).
+
+    The service (assignment_set_status) enforces the same; checking here puts the
+    message next to the field.
+    """
+    errors = []
+    if becomes_waived and not (data.get("reason") or "").strip():
+        errors.append(("reason", "Say why the course is waived."))
+    earned, expires = data.get("certification_earned_on"), data.get("certification_expires_on")
+    if expires and not earned:
+        errors.append(
+            ("certification_expires_on", "Give the date the certification was earned too.")
+        )
+    elif expires and earned and expires < earned:
+        errors.append(
+            ("certification_expires_on", "A certification cannot expire before it was earned.")
+        )
+    return errors
 
 
 # --- guidance ------------------------------------------------------------------------------
