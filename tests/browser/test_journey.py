@@ -94,7 +94,7 @@ def test_it_takes_a_manager_through_onboarding_a_hire(live_server, manager, page
 
     # The dashboard reflects it.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
-    page.get_by_role("link", name="Jo Journey").wait_for()
+    page.get_by_role("table", name="Hires").get_by_role("link", name="Jo Journey").wait_for()
     assert (
         page.locator(".hires-table [role=progressbar]").first.get_attribute("aria-valuenow") == "33"
     )
