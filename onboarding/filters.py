@@ -18,6 +18,9 @@ from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
 ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
+# Longer than any name, email or title; a longer search is a paste gone wrong.
+SEARCH_MAX_LENGTH = 200
+
 
 def managers_with_hires() -> QuerySet[User]:
     # EXISTS rather than JOIN + DISTINCT: the join would read every hire (64 ms at 100k).
@@ -43,7 +46,9 @@ class ScopedFilterSet(django_filters.FilterSet):
 
 
 class HireFilterSet(ScopedFilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search name or email")
+    q = django_filters.CharFilter(
+        method="filter_q", label="Search name or email", max_length=SEARCH_MAX_LENGTH
+    )
     role_profile = django_filters.ModelChoiceFilter(
         queryset=RoleProfile.objects.all(), empty_label="Any role profile"
     )
@@ -148,7 +153,9 @@ class HireFilterSet(ScopedFilterSet):
 class AssignmentFilterSet(ScopedFilterSet):
     manager_field = "hiring_manager"
 
-    q = django_filters.CharFilter(method="filter_q", label="Search hire or course")
+    q = django_filters.CharFilter(
+        method="filter_q", label="Search hire or course", max_length=SEARCH_MAX_LENGTH
+    )
     status = django_filters.MultipleChoiceFilter(
         choices=Assignment.Status.choices, widget=forms.CheckboxSelectMultiple
     )

@@ -2,15 +2,10 @@
 
 One module per concern; importing them registers their admins. The rules the
 whole package follows (scoping, rules from rules.py, writes through
-services.py) are written down in `scoping`.
+services.py) are written down in `scoping`; what every admin gets from the
+site itself (ours and third-party ones) in `onboarding/admin_site.py`.
 """
 
-from django.contrib import admin
-
 from . import catalog, hire_area, hires, plans, ramp, users
-
-admin.site.site_header = "Onboarding tracker"
-admin.site.site_title = "Onboarding tracker admin"
-admin.site.index_title = "People-ops workspace"
 
 __all__ = ["catalog", "hire_area", "hires", "plans", "ramp", "users"]

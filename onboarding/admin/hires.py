@@ -9,6 +9,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from .. import services
+from ..forms import CheckedCountsInlineFormSet
 from ..models import HeldCertification, NewHire, TrainingPlan, User
 from .scoping import (
     HealthFilter,
@@ -57,6 +58,8 @@ class ArchivedFilter(admin.SimpleListFilter):
 
 class PlanInline(ProgressColumnsMixin, admin.TabularInline):
     """The hire's plans, read here and edited on the plan's own page."""
+
+    formset = CheckedCountsInlineFormSet
 
     model = TrainingPlan
     fields = ("title", "owner", "template", "target_date", "progress", "health")
@@ -112,6 +115,7 @@ def save_held_certifications(request: HttpRequest, formset: Any) -> None:
 
 
 class HeldCertificationInline(admin.TabularInline):
+    formset = CheckedCountsInlineFormSet
     model = HeldCertification
     fields = ("certification", "earned_on", "expires_on", "assignment")
     readonly_fields = ("assignment",)

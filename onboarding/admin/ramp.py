@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ..forms import CheckedCountsInlineFormSet
 from ..models import CheckIn, CompetencyRating, NewHire
 from .scoping import ScopedHistoryAdmin
 
@@ -29,6 +30,7 @@ class ReadOnlyMixin:
 
 
 class RatingInline(ReadOnlyMixin, admin.TabularInline):
+    formset = CheckedCountsInlineFormSet
     model = CompetencyRating
     fields = ("competency", "manager_level", "self_level", "note")
     readonly_fields = fields

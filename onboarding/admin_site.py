@@ -1,0 +1,91 @@
+"""The admin site itself: what every registered admin gets, ours and third-party alike.
+
+Settings name this class as the default admin site (apps.OnboardingAdminConfig),
+so `admin.site` is an instance of it. It lives outside the admin package, which
+registers into it and so cannot be imported while the site is being made.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+
+
+@functools.cache
+def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
+    """`changelist`, with impossible date-hierarchy values answered as bad parameters.
+
+    Django turns a year like `abc` into its "incorrect parameters" redirect but
+    lets a year beyond what `datetime` holds raise OverflowError (a 500).
+    """
+
+    class Checked(changelist):
+        def get_filters(self, request: HttpRequest) -> Any:
+            try:
+                return super().get_filters(request)
+            except OverflowError as error:
+                raise IncorrectLookupParameters(error) from error
+
+    Checked.__name__ = Checked.__qualname__ = f"Checked{changelist.__name__}"
+    return Checked
+
+
+class CheckedChangeListMixin:
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return checked_changelist(super().get_changelist(request, **kwargs))
+
+
+class OnboardingAdminSite(admin.AdminSite):
+    site_header = "Onboarding tracker"
+    site_title = "Onboarding tracker admin"
+    index_title = "People-ops workspace"
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        # Third-party admins (auth, axes) get the same checks as ours.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, CheckedChangeListMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (CheckedChangeListMixin, admin_class),
+                {"__module__": admin_class.__module__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
+    def get_urls(self) -> list:
+        # First, so it takes the place of Django's own "view on site" redirect.
+        view_on_site = path(
+            "r/<int:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [view_on_site, *super().get_urls()]
+
+    def view_on_site(
+        self, request: HttpRequest, content_type_id: int, object_id: str
+    ) -> HttpResponse:
+        """Django's redirect to an object's page, for objects this person may see only.
+
+        Django's own answers 404 for an id that does not exist but redirects for
+        another manager's hire, which tells an outsider the hire exists.
+        """
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            raise Http404 from None
+        model_admin = self._registry.get(model)
+        if model_admin is None or not model_admin.has_view_or_change_permission(request):
+            raise Http404
+        try:
+            model_admin.get_queryset(request).get(pk=object_id)
+        except (ObjectDoesNotExist, ValidationError, ValueError, OverflowError):
+            raise Http404 from None
+        return shortcut(request, content_type_id, object_id)
