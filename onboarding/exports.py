@@ -84,13 +84,14 @@ FORMULA_STARTS = frozenset("=+-@\t\r\n")
 def safe_cell(value: Any) -> Any:
     """A cell as it goes into csv.writer: text is formula-safe, numbers and dates stay.
 
-    Text starting with = + - @ tab, CR or LF gets a leading apostrophe, which
+    Text starting with = + - @ tab, CR or LF, also after leading whitespace,
+    gets a leading apostrophe, which
     spreadsheets show as plain text. Numbers (int, float, Decimal) are returned
     unchanged so they stay numbers; dates become ISO 8601; None an empty cell;
     booleans yes/no. Anything else is treated as text.
     """
     if type(value) is str:  # the common case first: most cells are plain text
-        return "'" + value if value[:1] in FORMULA_STARTS else value
+        return "'" + value if _reads_as_formula(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -100,7 +101,13 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, datetime.date):  # datetime is a date too
         return value.isoformat()
     text = str(value)
-    return "'" + text if text[:1] in FORMULA_STARTS else text
+    return "'" + text if _reads_as_formula(text) else text
+
+
+def _reads_as_formula(text: str) -> bool:
+    # LibreOffice's "trim spaces" import option (and Excel on some paths) drops
+    # leading whitespace first, so " =1+1" is a formula too.
+    return text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS
 
 
 # Cell types that csv.writer already writes exactly as safe_cell() would: numbers as

@@ -30,7 +30,7 @@ from . import services
 from .exports import restore_cell
 from .forms.imports import HireRowForm
 from .models import NewHire, PlanTemplate, RoleProfile, User
-from .rules import can_view_all, manager_candidates
+from .rules import can_view_all, manager_candidates, normalized_email
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -260,7 +260,7 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
     allowed = set(
         manager_candidates(user).filter(username__in=usernames).values_list("username", flat=True)
     )
-    emails = {row.values["email"].strip().lower() for row in preview.rows} - {""}
+    emails = {normalized_email(row.values["email"]) for row in preview.rows} - {""}
     taken = set(
         NewHire.objects.annotate(email_lower=Lower("email"))
         .filter(email_lower__in=emails)
@@ -278,7 +278,7 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
                     row.add_error(column, message)
         data = form.cleaned_data
 
-        email = row.values["email"].strip().lower()
+        email = normalized_email(row.values["email"])
         if email and email in first_row_of:
             row.add_error("email", f"The same email as row {first_row_of[email]} ({email}).")
         elif email:

@@ -368,3 +368,12 @@ def manager_candidates(actor: User, current: User | None = None) -> QuerySet[Use
 def may_manage(actor: User, user: User, current: User | None = None) -> bool:
     """Whether `actor` may make `user` a hire's manager or a plan's owner."""
     return manager_candidates(actor, current).filter(pk=user.pk).exists()
+
+
+def normalized_email(address: str) -> str:
+    """The one spelling of an email address the tracker stores and compares.
+
+    Lower-cased in Python, which folds every letter (SQLite's lower() folds only
+    A-Z), so uniqueness "whatever the letter case" holds the same on every database.
+    """
+    return address.strip().lower()
