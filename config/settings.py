@@ -66,7 +66,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "onboarding.apps.OnboardingAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL bytes and endless query strings answer 400 before any view (middleware.py).
+    "onboarding.middleware.UnreadableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -261,10 +263,15 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a proxy, set AXES_IPWARE_PROXY_COUNT to the number of proxies in front of
-# the app so that the client address is read from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind N reverse proxies that each append to X-Forwarded-For, the client's address is
+# the N-th entry from the right; the rest of the header is whatever the client wrote.
+# 0: no proxy, the header is ignored (anyone can write it, and a lock by address must
+# not be dodged by changing it on every try). AXES_IPWARE_PROXY_COUNT is the old name.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", env_int("AXES_IPWARE_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "onboarding.forms.client_address"
+# Axes records the username as typed; an account's username is at most 150 characters,
+# and a longer one would not fit axes' own column (a 500 on PostgreSQL).
+AXES_USERNAME_CALLABLE = "onboarding.forms.sign_in_username"
 
 LOGGING = {
     "version": 1,

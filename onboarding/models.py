@@ -38,6 +38,7 @@ from .rules import (
     check_in_state,
     is_open,
     is_overdue,
+    normalized_email,
     overdue_q,
 )
 
@@ -94,6 +95,7 @@ class RoleProfile(models.Model):
         help_text="What this organisation expects of the role, in its own words."
     )
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -172,7 +174,7 @@ class NewHire(models.Model):
 
     def clean(self) -> None:
         if self.email:
-            self.email = self.email.strip()
+            self.email = normalized_email(self.email)
             clash = NewHire.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
             if clash.exists():
                 raise ValidationError({"email": "Another hire already uses this email address."})
@@ -194,6 +196,7 @@ class Certification(models.Model):
         "organisations that use that framework.",
     )
     notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["issuer", "name"]
@@ -290,6 +293,7 @@ class Course(models.Model):
         "compares their ratings for hires who took it and hires who did not.",
     )
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["provider", "title"]
@@ -320,6 +324,7 @@ class PlanTemplate(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -501,6 +506,7 @@ class Guidance(models.Model):
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["position", "title"]
@@ -536,6 +542,7 @@ class PlanGuidance(models.Model):
         blank=True,
         related_name="+",
     )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     history = HistoricalRecords()
     objects = PlanGuidanceQuerySet.as_manager()
@@ -724,6 +731,7 @@ class Competency(models.Model):
     level_4 = models.TextField("level 4 looks like")
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["position", "name"]

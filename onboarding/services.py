@@ -45,7 +45,7 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .rules import LEVELS, may_manage
+from .rules import LEVELS, may_manage, normalized_email
 from .selectors import check_in_competencies
 
 HIRE_FIELDS = (
@@ -167,7 +167,7 @@ def hire_create(
     _check_may_manage(actor, "hiring_manager", hiring_manager, None)
     hire = NewHire(
         full_name=full_name.strip(),
-        email=email.strip(),
+        email=normalized_email(email),
         title=title.strip(),
         role_profile=role_profile,
         hiring_manager=hiring_manager,
@@ -646,14 +646,20 @@ def plan_guidance_sync(*, plan: TrainingPlan) -> list[PlanGuidance]:
 
 
 @transaction.atomic
+@transaction.atomic
 def plan_guidance_update(
     *,
     actor: User | None,
     plan_guidance: PlanGuidance,
     manager_note: str | None = None,
     discussed: bool | None = None,
+    expected_version: int | None = None,
 ) -> PlanGuidance:
-    """Write the manager's note and/or mark the guidance discussed with the hire."""
+    """Write the manager's note and/or mark the guidance discussed with the hire.
+
+    With `expected_version`, refuses (StaleObjectError) when someone saved the
+    guidance after that version: a note is free text that would be overwritten.
+    """
     fields = []
     if manager_note is not None:
         plan_guidance.manager_note = manager_note.strip()
@@ -666,9 +672,33 @@ def plan_guidance_update(
         plan_guidance.acknowledged_at = None
         plan_guidance.acknowledged_by = None
         fields += ["acknowledged_at", "acknowledged_by"]
+    # Checked after the changes are applied, so a refusal can name what differs.
+    current = lock_current(plan_guidance, expected_version)
+    plan_guidance.version = current.version
     if fields:
         _save(plan_guidance, actor=actor, fields=fields)
     return plan_guidance
+
+
+# --- the catalog -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def catalog_entry_save(*, actor: User | None, entry: Model, expected_version: int | None) -> Model:
+    """Save a catalog entry (course, certification, role profile, template, guidance, ...).
+
+    The catalog's forms fill in `entry`; this is where their write happens, for the
+    dashboard and the admin alike: an existing entry is locked and refused
+    (StaleObjectError) if someone saved it after `expected_version`, and every save
+    moves the version on. Related rows (template items, expected levels, course
+    competencies) are saved by the caller inside the same transaction.
+    """
+    if entry.pk is not None and not entry._state.adding:
+        current = lock_current(entry, expected_version)
+        entry.version = current.version + 1
+    entry._history_user = actor
+    entry.save()
+    return entry
 
 
 # --- ramp check-ins --------------------------------------------------------------------------

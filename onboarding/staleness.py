@@ -33,6 +33,8 @@ def value_text(model: type[Model], name: str, value: object) -> str:
 def changes_since(current: Model, expected_version: int | None) -> list[str]:
     """What others changed after the version the user saw, from the change history."""
     model = type(current)
+    if not hasattr(current, "history"):
+        return []  # the catalog keeps no history: callers fall back to the differing fields
     history = current.history.order_by("-history_date", "-history_id")
     seen = history.filter(version=expected_version).first() if expected_version else None
     newest = history.first()

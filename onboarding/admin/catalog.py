@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from .. import catalog
+from .. import catalog, services
+from ..forms import CheckedCountsInlineFormSet
 from ..models import (
     Certification,
     Competency,
@@ -21,10 +22,24 @@ from ..models import (
     RoleExpectation,
     RoleProfile,
 )
-from .scoping import ScopedAdmin, is_admin_view
+from .scoping import ScopedAdmin, VersionedAdminForm, is_admin_view
+
+
+class CatalogAdmin(ScopedAdmin):
+    """A catalog entry's change page refuses a save made from an outdated page.
+
+    VersionedAdminForm locks the row and compares versions while validating; the
+    write goes through the same service as the dashboard's catalog pages.
+    """
+
+    form = VersionedAdminForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.catalog_entry_save(actor=request.user, entry=obj, expected_version=form.expected())
 
 
 class RoleExpectationInline(admin.TabularInline):
+    formset = CheckedCountsInlineFormSet
     model = RoleExpectation
     fields = ("competency", "expected_level", "note")
     extra = 0
@@ -36,7 +51,7 @@ class RoleExpectationInline(admin.TabularInline):
 
 
 @admin.register(RoleProfile)
-class RoleProfileAdmin(ScopedAdmin):
+class RoleProfileAdmin(CatalogAdmin):
     list_display = ("name", "archetype", "active")
     list_filter = ("archetype", "active")
     search_fields = ("name", "expectations")
@@ -45,7 +60,7 @@ class RoleProfileAdmin(ScopedAdmin):
 
 
 @admin.register(Competency)
-class CompetencyAdmin(ScopedAdmin):
+class CompetencyAdmin(CatalogAdmin):
     list_display = ("name", "slug", "position", "active")
     list_filter = ("active",)
     search_fields = ("name", "slug", "description")
@@ -65,7 +80,7 @@ class RoleExpectationAdmin(ScopedAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(ScopedAdmin):
+class CertificationAdmin(CatalogAdmin):
     list_display = ("name", "abbreviation", "issuer", "framework_bound")
     list_filter = ("framework_bound", "issuer")
     search_fields = ("name", "abbreviation", "issuer")
@@ -73,7 +88,7 @@ class CertificationAdmin(ScopedAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(ScopedAdmin):
+class CourseAdmin(CatalogAdmin):
     list_display = (
         "title",
         "provider",
@@ -94,6 +109,7 @@ class CourseAdmin(ScopedAdmin):
 
 
 class PlanTemplateItemInline(admin.TabularInline):
+    formset = CheckedCountsInlineFormSet
     model = PlanTemplateItem
     fields = ("course", "due_offset_days", "position")
     autocomplete_fields = ("course",)
@@ -105,7 +121,7 @@ class PlanTemplateItemInline(admin.TabularInline):
 
 
 @admin.register(PlanTemplate)
-class PlanTemplateAdmin(ScopedAdmin):
+class PlanTemplateAdmin(CatalogAdmin):
     list_display = ("name", "course_count", "active")
     list_filter = ("active",)
     search_fields = ("name", "description")
@@ -124,14 +140,14 @@ class PlanTemplateAdmin(ScopedAdmin):
         return obj.course_count
 
 
-class GuidanceAdminForm(forms.ModelForm):
+class GuidanceAdminForm(VersionedAdminForm):
     class Meta:
         model = Guidance
         fields = ("title", "slug", "rule", "position", "active", "body")
 
 
 @admin.register(Guidance)
-class GuidanceAdmin(ScopedAdmin):
+class GuidanceAdmin(CatalogAdmin):
     form = GuidanceAdminForm
     list_display = ("title", "slug", "rule", "position", "active", "updated_at")
     list_filter = ("rule", "active")

@@ -10,11 +10,11 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from .. import services
+from ..forms import CheckedCountsInlineFormSet
 from ..forms.plans import status_change_errors
 from ..models import (
     Assignment,
@@ -135,6 +135,7 @@ WAIVE_TEMPLATE = "admin/onboarding/assignment/waive_confirmation.html"
 
 
 class AssignmentInline(admin.TabularInline):
+    formset = CheckedCountsInlineFormSet
     model = Assignment
     form = AssignmentAdminForm
     fields = (
@@ -166,7 +167,7 @@ class AssignmentInline(admin.TabularInline):
         return obj.is_overdue() if obj.pk else None
 
 
-class NoDeleteInlineFormSet(BaseInlineFormSet):
+class NoDeleteInlineFormSet(CheckedCountsInlineFormSet):
     """Plan guidance stays attached: ignore a DELETE flag even if someone forges one."""
 
     def _should_delete_form(self, form: forms.Form) -> bool:
@@ -191,14 +192,19 @@ class AttachGuidanceFormSet(NoDeleteInlineFormSet):
                 form.add_error("guidance", f"“{guidance}” is already attached to this plan.")
 
 
+class PlanGuidanceAdminForm(VersionedAdminForm):
+    noun = "guidance note"
+
+
 class PlanGuidanceInline(admin.StackedInline):
     """Guidance already attached: the snapshot is read-only, the manager's note is not."""
 
     model = PlanGuidance
+    form = PlanGuidanceAdminForm
     formset = NoDeleteInlineFormSet
     verbose_name = "attached guidance"
     verbose_name_plural = "attached guidance"
-    fields = ("guidance", "body", "manager_note", "attached_at", "discussed")
+    fields = ("guidance", "body", "manager_note", "attached_at", "discussed", "expected_version")
     readonly_fields = ("guidance", "body", "attached_at", "discussed")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 0
@@ -378,7 +384,10 @@ class TrainingPlanAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHis
             note = inline_form.cleaned_data.get("manager_note", "")
             if inline_form.instance.pk:
                 services.plan_guidance_update(
-                    actor=request.user, plan_guidance=inline_form.instance, manager_note=note
+                    actor=request.user,
+                    plan_guidance=inline_form.instance,
+                    manager_note=note,
+                    expected_version=inline_form.expected(),
                 )
                 formset.changed_objects.append((inline_form.instance, inline_form.changed_data))
             else:
@@ -560,6 +569,7 @@ class PlanGuidanceAdmin(ScopedHistoryAdmin):
     show_full_result_count = False
     str_select_related = ("guidance", "plan__hire")
     actions = ("mark_discussed", "mark_not_discussed")
+    form = PlanGuidanceAdminForm
     fields = (
         "plan",
         "guidance",
@@ -568,6 +578,7 @@ class PlanGuidanceAdmin(ScopedHistoryAdmin):
         "attached_at",
         "acknowledged_at",
         "acknowledged_by",
+        "expected_version",
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: PlanGuidance | None = None):
@@ -589,7 +600,12 @@ class PlanGuidanceAdmin(ScopedHistoryAdmin):
             # The form's unique check already refused a second copy.
             adopt(obj, services.guidance_attach(plan=obj.plan, guidance=obj.guidance))
         if note is not None and (not change or "manager_note" in form.changed_data):
-            services.plan_guidance_update(actor=request.user, plan_guidance=obj, manager_note=note)
+            services.plan_guidance_update(
+                actor=request.user,
+                plan_guidance=obj,
+                manager_note=note,
+                expected_version=form.expected() if change else None,
+            )
 
     @admin.display(description="hire", ordering="plan__hire__full_name")
     def hire(self, obj: PlanGuidance) -> NewHire:

@@ -215,7 +215,9 @@ class VersionedAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         expected = cleaned.get("expected_version")
-        if self.check_version and self.instance.pk and expected is not None:
+        # An unchanged row (an inline the person did not touch) has nothing to lose.
+        edited = any(name != "expected_version" for name in self.changed_data)
+        if self.check_version and self.instance.pk and expected is not None and edited:
             try:
                 services.lock_current(self.instance, expected)
             except services.StaleObjectError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import Q
-from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms import inlineformset_factory
 
 from ..catalog import MILEAGE_SLUG
 from ..models import (
@@ -23,9 +23,10 @@ from ..models import (
     RoleExpectation,
     RoleProfile,
 )
+from . import CheckedCountsInlineFormSet, VersionedForm
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(VersionedForm, forms.ModelForm):
     url = forms.URLField(required=False, max_length=200, assume_scheme="https", label="Website")
 
     class Meta:
@@ -61,14 +62,14 @@ class CourseForm(forms.ModelForm):
         )
 
 
-class CertificationForm(forms.ModelForm):
+class CertificationForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Certification
         fields = ["name", "issuer", "abbreviation", "framework_bound", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
-class RoleProfileForm(forms.ModelForm):
+class RoleProfileForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = RoleProfile
         fields = ["name", "archetype", "expectations", "active"]
@@ -76,7 +77,7 @@ class RoleProfileForm(forms.ModelForm):
         help_texts = {"active": "Inactive profiles are not offered for new hires."}
 
 
-class PlanTemplateForm(forms.ModelForm):
+class PlanTemplateForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = PlanTemplate
         fields = ["name", "description", "active"]
@@ -108,7 +109,7 @@ class PlanTemplateItemForm(forms.ModelForm):
         return self.cleaned_data.get("position") or 0
 
 
-class BasePlanTemplateItemFormSet(BaseInlineFormSet):
+class BasePlanTemplateItemFormSet(CheckedCountsInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
@@ -125,7 +126,7 @@ PlanTemplateItemFormSet = inlineformset_factory(
 )
 
 
-class GuidanceForm(forms.ModelForm):
+class GuidanceForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Guidance
         fields = ["slug", "title", "body", "rule", "position", "active"]
@@ -146,7 +147,7 @@ class GuidanceForm(forms.ModelForm):
                 self.fields[name].help_text = "Fixed: every plan carries this guidance."
 
 
-class CompetencyForm(forms.ModelForm):
+class CompetencyForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Competency
         fields = [
@@ -194,7 +195,7 @@ class RoleExpectationForm(forms.ModelForm):
         return super().has_changed()
 
 
-class BaseRoleExpectationFormSet(BaseInlineFormSet):
+class BaseRoleExpectationFormSet(CheckedCountsInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:

@@ -233,6 +233,8 @@ class PlanGuidanceNoteForm(forms.Form):
         label="Your note for this hire",
         help_text="How this guidance applies to this hire and this role.",
     )
+    # The version of the guidance the page showed; missing on pages from before versions.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class GuidanceAttachForm(forms.Form):

@@ -1,9 +1,10 @@
 """Catalog pages: courses, certifications, role profiles, plan templates, guidance.
 
 Everyone signed in reads. Creating and editing needs the model's add or change
-permission (403 otherwise). These are single-model writes, so the ModelForms
-save directly; their full_clean turns database constraints into form errors.
-Nothing is deleted here: rows are deactivated through their `active` field.
+permission (403 otherwise). The ModelForms validate (their full_clean turns
+database constraints into form errors) and services.catalog_entry_save writes,
+refusing a save made from an outdated page. Nothing is deleted here: rows are
+deactivated through their `active` field.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
-from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from .. import services
+from ..filters import SEARCH_MAX_LENGTH
 from ..forms.catalog import (
     CertificationForm,
     CompetencyForm,
@@ -33,6 +36,7 @@ from ..forms.catalog import (
     RoleProfileForm,
 )
 from ..models import Certification, Competency, Course, Guidance, PlanTemplate, RoleProfile
+from ..staleness import stale_message
 
 PAGE_SIZE = 25
 
@@ -48,6 +52,15 @@ class Kind:
     search_fields: tuple[str, ...]
     list_queryset: Callable[[], QuerySet]
     detail_context: Callable[[Model], dict] = field(default=lambda obj: {})
+    # Rows edited on the same page (template items, expected levels), if any.
+    formset_class: type[BaseInlineFormSet] | None = None
+    formset_prefix: str = ""
+
+    @property
+    def form_template(self) -> str:
+        if self.formset_class is None:
+            return "onboarding/catalog/form.html"
+        return f"onboarding/catalog/{self.name}_form.html"
 
     @property
     def has_active(self) -> bool:
@@ -142,6 +155,8 @@ ROLE_PROFILES = Kind(
     search_fields=("name", "expectations"),
     list_queryset=lambda: RoleProfile.objects.all(),
     detail_context=_roleprofile_detail,
+    formset_class=RoleExpectationFormSet,
+    formset_prefix="expectations",
 )
 PLAN_TEMPLATES = Kind(
     model=PlanTemplate,
@@ -151,6 +166,8 @@ PLAN_TEMPLATES = Kind(
     search_fields=("name", "description"),
     list_queryset=lambda: PlanTemplate.objects.annotate(item_count=Count("items")).order_by("name"),
     detail_context=_template_detail,
+    formset_class=PlanTemplateItemFormSet,
+    formset_prefix="items",
 )
 GUIDANCE = Kind(
     model=Guidance,
@@ -191,7 +208,7 @@ def _base_context(request: HttpRequest, kind: Kind) -> dict:
 @login_required
 def catalog_list(request: HttpRequest, kind: Kind) -> HttpResponse:
     queryset = kind.list_queryset()
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     if query:
         condition = Q()
         for name in kind.search_fields:
@@ -218,20 +235,54 @@ def catalog_detail(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
     return render(request, f"onboarding/catalog/{kind.name}_detail.html", context)
 
 
-def _save_form(request: HttpRequest, kind: Kind, obj: Model | None) -> HttpResponse:
-    form = kind.form_class(request.POST if request.method == "POST" else None, instance=obj)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        verb = "updated" if obj is not None else "added"
-        messages.success(request, f"{kind.noun.capitalize()} “{saved}” {verb}.")
-        return redirect(saved)
+def _save_entry(request: HttpRequest, kind: Kind, obj: Model | None) -> HttpResponse:
+    """Show and save an entry's form (and its rows); `obj` is None when creating.
+
+    A save made from a page opened before someone else's save is refused with
+    what differs, and the form is re-shown against the version now saved.
+    """
+    data = request.POST if request.method == "POST" else None
+    form, formset = _entry_forms(kind, data, obj)
+    status = 200
     if request.method == "POST":
-        messages.error(request, "Nothing was saved: correct the errors below.")
-    context = {**_base_context(request, kind), "form": form, "object": obj}
-    return render(request, "onboarding/catalog/form.html", context)
+        if form.is_valid() and (formset is None or formset.is_valid()):
+            expected = form.cleaned_data["expected_version"]
+            try:
+                with transaction.atomic():
+                    saved = services.catalog_entry_save(
+                        actor=request.user, entry=form.save(commit=False), expected_version=expected
+                    )
+                    form.save_m2m()
+                    if formset is not None:
+                        formset.instance = saved
+                        formset.save()
+            except services.StaleObjectError as error:
+                messages.error(
+                    request, stale_message(error.current, expected, kind.noun, error.changed)
+                )
+                data = request.POST.copy()
+                data["expected_version"] = str(error.current.version)
+                form, formset = _entry_forms(kind, data, error.current)
+                status = 409
+            else:
+                verb = "updated" if obj is not None else "added"
+                messages.success(request, f"{kind.noun.capitalize()} “{saved}” {verb}.")
+                return redirect(saved)
+        else:
+            messages.error(request, "Nothing was saved: correct the errors below.")
+    context = {**_base_context(request, kind), "form": form, "formset": formset, "object": obj}
+    return render(request, kind.form_template, context, status=status)
 
 
-def _make_write_views(kind: Kind, save: Callable = _save_form) -> tuple[Callable, Callable]:
+def _entry_forms(kind: Kind, data: QueryDict | None, obj: Model | None) -> tuple:
+    form = kind.form_class(data, instance=obj)
+    formset = None
+    if kind.formset_class is not None:
+        formset = kind.formset_class(data, instance=obj or kind.model(), prefix=kind.formset_prefix)
+    return form, formset
+
+
+def _make_write_views(kind: Kind, save: Callable = _save_entry) -> tuple[Callable, Callable]:
     """Create and edit views for `kind`, each behind the model's own permission.
 
     `save(request, kind, obj)` shows and saves the form; obj is None when creating.
@@ -254,50 +305,6 @@ def _make_write_views(kind: Kind, save: Callable = _save_form) -> tuple[Callable
     return create, edit
 
 
-# --- plan templates: the template and its items in one form ---------------------------------
-
-
-def _save_template(request: HttpRequest, kind: Kind, template: PlanTemplate | None) -> HttpResponse:
-    data = request.POST if request.method == "POST" else None
-    form = PlanTemplateForm(data, instance=template)
-    formset = PlanTemplateItemFormSet(data, instance=template or PlanTemplate(), prefix="items")
-    if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
-            with transaction.atomic():
-                saved = form.save()
-                formset.instance = saved
-                formset.save()
-            verb = "updated" if template is not None else "added"
-            messages.success(request, f"Plan template “{saved}” {verb}.")
-            return redirect(saved)
-        messages.error(request, "Nothing was saved: correct the errors below.")
-    context = {**_base_context(request, kind), "form": form, "formset": formset, "object": template}
-    return render(request, "onboarding/catalog/plantemplate_form.html", context)
-
-
-# --- role profiles: the profile and its expected levels in one form -------------------------
-
-
-def _save_roleprofile(
-    request: HttpRequest, kind: Kind, profile: RoleProfile | None
-) -> HttpResponse:
-    data = request.POST if request.method == "POST" else None
-    form = RoleProfileForm(data, instance=profile)
-    formset = RoleExpectationFormSet(data, instance=profile or RoleProfile(), prefix="expectations")
-    if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
-            with transaction.atomic():
-                saved = form.save()
-                formset.instance = saved
-                formset.save()
-            verb = "updated" if profile is not None else "added"
-            messages.success(request, f"Role profile “{saved}” {verb}.")
-            return redirect(saved)
-        messages.error(request, "Nothing was saved: correct the errors below.")
-    context = {**_base_context(request, kind), "form": form, "formset": formset, "object": profile}
-    return render(request, "onboarding/catalog/roleprofile_form.html", context)
-
-
 def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
     return [
         path(f"catalog/{segment}/", catalog_list, {"kind": kind}, name=f"{kind.name}_list"),
@@ -314,10 +321,10 @@ def _routes(kind: Kind, segment: str, create: Callable, edit: Callable) -> list:
 
 course_create, course_edit = _make_write_views(COURSES)
 certification_create, certification_edit = _make_write_views(CERTIFICATIONS)
-roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES, _save_roleprofile)
+roleprofile_create, roleprofile_edit = _make_write_views(ROLE_PROFILES)
 competency_create, competency_edit = _make_write_views(COMPETENCIES)
 guidance_create, guidance_edit = _make_write_views(GUIDANCE)
-plantemplate_create, plantemplate_edit = _make_write_views(PLAN_TEMPLATES, _save_template)
+plantemplate_create, plantemplate_edit = _make_write_views(PLAN_TEMPLATES)
 
 urlpatterns = [
     *_routes(COURSES, "courses", course_create, course_edit),

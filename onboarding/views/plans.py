@@ -401,11 +401,11 @@ def plan_guidance_update(request: HttpRequest, pk: int) -> HttpResponse:
         PlanGuidance.objects.visible_to(request.user).select_related("guidance", "acknowledged_by"),
         pk=pk,
     )
-    note, discussed, error = None, None, ""
+    note, discussed, error, expected, draft = None, None, "", None, None
     if "manager_note" in request.POST:
         form = PlanGuidanceNoteForm(request.POST)
         if form.is_valid():
-            note = form.cleaned_data["manager_note"]
+            note, expected = form.cleaned_data["manager_note"], form.cleaned_data["version"]
         else:
             error = _form_errors_text(form)
     if "discussed" in request.POST:
@@ -415,9 +415,19 @@ def plan_guidance_update(request: HttpRequest, pk: int) -> HttpResponse:
 
     notice = ""
     if not error:
-        services.plan_guidance_update(
-            actor=request.user, plan_guidance=item, manager_note=note, discussed=discussed
-        )
+        try:
+            services.plan_guidance_update(
+                actor=request.user,
+                plan_guidance=item,
+                manager_note=note,
+                discussed=discussed,
+                expected_version=expected,
+            )
+        except StaleObjectError as error_:
+            error = _stale_message(error_, expected, "guidance note")
+            # Show the note now saved beside the person's own text, which stays in the box.
+            item, draft = error_.current, note
+    if not error:
         if note is not None:
             notice = f"Note saved on “{item.guidance.title}”."
         elif discussed:
@@ -434,7 +444,8 @@ def plan_guidance_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "onboarding/plans/_guidance_response.html",
-        {"pg": item, "notice": notice, "error": error},
+        {"pg": item, "notice": notice, "error": error, "draft": draft},
+        status=409 if draft is not None else 200,
     )
 
 
