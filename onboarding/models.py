@@ -223,6 +223,7 @@ class HeldCertification(models.Model):
         related_name="+",
         help_text="The plan assignment through which it was earned, if any.",
     )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = HeldCertificationQuerySet.as_manager()
 
@@ -762,6 +763,7 @@ class RoleExpectation(models.Model):
         choices=LEVEL_CHOICES, validators=level_range, help_text="Expected by day 90, 1 to 4."
     )
     note = models.TextField(blank=True, help_text="What this level means in this role.")
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["competency__position", "competency__name"]

@@ -584,16 +584,20 @@ def held_certification_create(
 
 @transaction.atomic
 def held_certification_update(
-    *, actor: User | None, held: HeldCertification, **changes: object
+    *,
+    actor: User | None,
+    held: HeldCertification,
+    expected_version: int | None = None,
+    **changes: object,
 ) -> HeldCertification:
-    unknown = set(changes) - set(HELD_CERTIFICATION_FIELDS)
-    if unknown:
-        raise TypeError(f"cannot change {', '.join(sorted(unknown))} of a held certification")
-    HeldCertification.objects.select_for_update().filter(pk=held.pk).first()
-    for name, value in changes.items():
-        setattr(held, name, value)
-    held.full_clean()
-    held.save(update_fields=sorted(changes))
+    """Apply `changes` unless someone saved the certification after `expected_version`."""
+    _update(
+        held,
+        actor=actor,
+        allowed=HELD_CERTIFICATION_FIELDS,
+        changes=changes,
+        expected_version=expected_version,
+    )
     return held
 
 

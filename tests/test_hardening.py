@@ -19,6 +19,7 @@ from onboarding.models import Course, NewHire, PlanGuidance, PlanTemplate, Train
 
 from .factories import (
     CourseFactory,
+    HeldCertificationFactory,
     NewHireFactory,
     PlanTemplateFactory,
     PlanTemplateItemFactory,
@@ -285,3 +286,15 @@ def test_it_treats_emails_that_differ_only_in_case_as_one(owner):
             start_date=start,
         )
     assert NewHire.objects.get().email == "x@éxample.com"
+
+
+def test_it_refuses_a_stale_held_certification_in_the_admin(super_client, hire):
+    held = HeldCertificationFactory(hire=hire, earned_on=datetime.date(2025, 3, 1))
+    url = reverse("admin:onboarding_heldcertification_change", args=[held.pk])
+    mine = admin_fields(super_client, url)
+    assert super_client.post(url, {**mine, "earned_on": "2025-04-01"}).status_code == 302
+    response = super_client.post(url, {**mine, "earned_on": "2025-05-01"})
+    assert response.status_code == 200
+    assert "someone else changed" in response.content.decode()
+    held.refresh_from_db()
+    assert held.earned_on == datetime.date(2025, 4, 1)

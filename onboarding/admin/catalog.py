@@ -72,7 +72,7 @@ class CompetencyAdmin(CatalogAdmin):
 
 
 @admin.register(RoleExpectation)
-class RoleExpectationAdmin(ScopedAdmin):
+class RoleExpectationAdmin(CatalogAdmin):
     list_display = ("role_profile", "competency", "expected_level")
     list_filter = ("role_profile", "competency", "expected_level")
     list_select_related = ("role_profile", "competency")

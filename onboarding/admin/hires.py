@@ -92,7 +92,9 @@ def save_held_certification(request: HttpRequest, form: Any, obj: HeldCertificat
         name: data[name] for name in form.changed_data if name in services.HELD_CERTIFICATION_FIELDS
     }
     if changes:
-        services.held_certification_update(actor=request.user, held=obj, **changes)
+        services.held_certification_update(
+            actor=request.user, held=obj, expected_version=form.expected(), **changes
+        )
 
 
 def save_held_certifications(request: HttpRequest, formset: Any) -> None:
@@ -114,10 +116,15 @@ def save_held_certifications(request: HttpRequest, formset: Any) -> None:
                 formset.changed_objects.append((obj, form.changed_data))
 
 
+class HeldCertificationAdminForm(VersionedAdminForm):
+    noun = "held certification"
+
+
 class HeldCertificationInline(admin.TabularInline):
+    form = HeldCertificationAdminForm
     formset = CheckedCountsInlineFormSet
     model = HeldCertification
-    fields = ("certification", "earned_on", "expires_on", "assignment")
+    fields = ("certification", "earned_on", "expires_on", "assignment", "expected_version")
     readonly_fields = ("assignment",)
     autocomplete_fields = ("certification",)
     extra = 0
@@ -224,6 +231,7 @@ class NewHireAdmin(ProgressListMixin, KeepGuidanceOnCascadeMixin, ScopedHistoryA
 
 @admin.register(HeldCertification)
 class HeldCertificationAdmin(ScopedAdmin):
+    form = HeldCertificationAdminForm
     list_display = ("certification", "hire", "earned_on", "expires_on", "hiring_manager")
     list_filter = (
         "certification__framework_bound",
