@@ -69,6 +69,7 @@ class User(AbstractUser):
         editable=False,
         help_text="Made by an invitation: sees only their own plan (/me/), nothing else.",
     )
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

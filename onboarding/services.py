@@ -697,12 +697,23 @@ def catalog_entry_save(*, actor: User | None, entry: Model, expected_version: in
     moves the version on. Related rows (template items, expected levels, course
     competencies) are saved by the caller inside the same transaction.
     """
-    if entry.pk is not None and not entry._state.adding:
-        current = lock_current(entry, expected_version)
-        entry.version = current.version + 1
-    entry._history_user = actor
-    entry.save()
-    return entry
+    return _save_filled_in(entry, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def user_account_save(*, actor: User | None, account: User, expected_version: int | None) -> User:
+    """Save a user account the admin's user form filled in, refusing a stale version."""
+    return _save_filled_in(account, actor=actor, expected_version=expected_version)
+
+
+def _save_filled_in(obj: Model, *, actor: User | None, expected_version: int | None) -> Model:
+    """Save a row a whole ModelForm filled in (inside the caller's transaction)."""
+    if obj.pk is not None and not obj._state.adding:
+        current = lock_current(obj, expected_version)
+        obj.version = current.version + 1
+    obj._history_user = actor
+    obj.save()
+    return obj
 
 
 # --- ramp check-ins --------------------------------------------------------------------------

@@ -298,3 +298,14 @@ def test_it_refuses_a_stale_held_certification_in_the_admin(super_client, hire):
     assert "someone else changed" in response.content.decode()
     held.refresh_from_db()
     assert held.earned_on == datetime.date(2025, 4, 1)
+
+
+def test_it_refuses_a_stale_user_edit_in_the_admin(super_client, owner):
+    url = reverse("admin:onboarding_user_change", args=[owner.pk])
+    mine = admin_fields(super_client, url)
+    assert super_client.post(url, {**mine, "first_name": "Theirs"}).status_code == 302
+    response = super_client.post(url, {**mine, "first_name": "Mine"})
+    assert response.status_code == 200
+    assert "someone else changed" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.first_name == "Theirs"

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from .. import services
 from ..models import DigestDelivery, User
 from ..rules import can_view_all
+from .scoping import VersionedAdminForm
+
+
+class UserAdminChangeForm(VersionedAdminForm, UserChangeForm):
+    noun = "user"
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminChangeForm
     list_display = (*DjangoUserAdmin.list_display, "receives_digest", "is_active")
     list_filter = (*DjangoUserAdmin.list_filter, "receives_digest")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Reminders", {"fields": ("receives_digest", "has_calendar_feed")}),
+        ("Reminders", {"fields": ("receives_digest", "has_calendar_feed", "expected_version")}),
     )
     readonly_fields = ("has_calendar_feed",)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The add form has no version (and has already set the password on obj).
+        expected = form.expected() if change else None
+        services.user_account_save(actor=request.user, account=obj, expected_version=expected)
 
     @admin.display(boolean=True, description="calendar feed on")
     def has_calendar_feed(self, obj: User) -> bool:
