@@ -28,6 +28,7 @@ from ..forms.me import (
 from ..forms.plans import apply_service_errors
 from ..forms.ramp import SelfRatingForm
 from ..models import CheckIn, PlanGuidance
+from ..reminders import digest_preference_set
 from ..services import InvitationError, StaleObjectError
 from ..staleness import stale_message
 
@@ -170,8 +171,8 @@ def me_preferences(request: HttpRequest) -> HttpResponse:
     _my_hire(request)
     form = NotePreferenceForm(request.POST)
     if form.is_valid():
-        request.user.receives_digest = form.cleaned_data["receives_digest"]
-        request.user.save(update_fields=["receives_digest"])
+        wanted = form.cleaned_data["receives_digest"]
+        digest_preference_set(user=request.user, receives_digest=wanted)
         on = "on" if request.user.receives_digest else "off"
         messages.success(request, f"Weekly note turned {on}.")
     return _back("preferences")
