@@ -15,17 +15,25 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import (
+    EmptyResultSet,
+    FullResultSet,
+    ObjectDoesNotExist,
+    ValidationError,
+)
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 
 
 @functools.cache
 def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
-    """`changelist`, with impossible date-hierarchy values answered as bad parameters.
+    """`changelist`, answering more impossible parameters with Django's "?e=1" redirect.
 
-    Django turns a year like `abc` into its "incorrect parameters" redirect but
-    lets a year beyond what `datetime` holds raise OverflowError (a 500).
+    Django does so for a year like `abc` or an unknown field, but lets a year
+    beyond what `datetime` holds raise OverflowError, and a value the database
+    cannot take (`ip_address=abc` on PostgreSQL) fail only when the page renders
+    the rows: both were 500s.
     """
 
     class Checked(changelist):
@@ -34,6 +42,17 @@ def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
                 return super().get_filters(request)
             except OverflowError as error:
                 raise IncorrectLookupParameters(error) from error
+
+        def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+            queryset = super().get_queryset(request, exclude_parameters)
+            try:
+                # Compiling turns the values into database values, as rendering would.
+                queryset.query.get_compiler(queryset.db).as_sql()
+            except (EmptyResultSet, FullResultSet):
+                pass  # a filter that matches nothing (or everything) is fine
+            except (ValueError, TypeError, OverflowError, ValidationError) as error:
+                raise IncorrectLookupParameters(error) from error
+            return queryset
 
     Checked.__name__ = Checked.__qualname__ = f"Checked{changelist.__name__}"
     return Checked

@@ -309,3 +309,9 @@ def test_it_refuses_a_stale_user_edit_in_the_admin(super_client, owner):
     assert "someone else changed" in response.content.decode()
     owner.refresh_from_db()
     assert owner.first_name == "Theirs"
+
+
+def test_it_answers_a_value_the_database_cannot_take_in_an_admin_filter(super_client):
+    # PostgreSQL refuses "abc" as an inet only when the rows are read (a 500 before).
+    response = super_client.get("/admin/axes/accessattempt/", {"ip_address": "abc"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
