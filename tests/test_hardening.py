@@ -12,6 +12,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from onboarding import exports, services
@@ -314,4 +315,7 @@ def test_it_refuses_a_stale_user_edit_in_the_admin(super_client, owner):
 def test_it_answers_a_value_the_database_cannot_take_in_an_admin_filter(super_client):
     # PostgreSQL refuses "abc" as an inet only when the rows are read (a 500 before).
     response = super_client.get("/admin/axes/accessattempt/", {"ip_address": "abc"})
-    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    if connection.vendor == "postgresql":
+        assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    else:  # SQLite stores addresses as text: "abc" simply matches nothing
+        assert response.status_code == 200
