@@ -763,13 +763,14 @@ def invitation_token_hash(token: str) -> str:
 
 @transaction.atomic
 def invitation_send(
-    *, actor: User | None, hire: NewHire, notify: bool = True
+    *, actor: User | None, hire: NewHire, notify: bool = True, link_root: str | None = None
 ) -> tuple[HireInvitation, str]:
     """Invite a hire to their own plan: an account (made once), a one-time link by email.
 
     A new invitation revokes any open one. Returns the invitation and the token,
     which exists only in the email (the database keeps its hash). The email is
-    sent once the transaction commits (not with `notify=False`: demo data).
+    sent once the transaction commits (not with `notify=False`: demo data). `link_root`
+    is the site address for the link when the caller knows it (`links.site_root(request)`).
     """
     hire = NewHire.objects.select_for_update(of=("self",)).select_related("account").get(pk=hire.pk)
     if hire.is_archived:
@@ -806,7 +807,9 @@ def invitation_send(
         expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     if notify:
-        transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+        transaction.on_commit(
+            lambda: emails.send_invitation(invitation, token, link_root=link_root)
+        )
     return invitation, token
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..forms.hires import HireForm
 from ..forms.plans import apply_service_errors
+from ..links import site_root
 from ..models import NewHire
 from ..rules import can_view_all
 from ..selectors import display_value
@@ -148,7 +149,9 @@ def hire_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 def hire_invite(request: HttpRequest, pk: int) -> HttpResponse:
     hire = get_object_or_404(NewHire.objects.visible_to(request.user), pk=pk)
     try:
-        invitation, _token = services.invitation_send(actor=request.user, hire=hire)
+        invitation, _token = services.invitation_send(
+            actor=request.user, hire=hire, link_root=site_root(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

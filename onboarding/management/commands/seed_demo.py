@@ -8,13 +8,13 @@ login details this prints.
 import os
 import secrets
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from onboarding import demo
+from onboarding.links import site_root
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 f"Last year's cohort for the outcome report: {result.past_cohort_created} "
                 "archived hires with completed check-ins."
             )
-        url = f"{settings.SITE_URL}/"
+        url = f"{site_root()}/"
         self.stdout.write(f"\nSign in at {url} (admin site: {url}admin/)")
         for user, password_set in result.users:
             state = "" if password_set else "  [password unchanged]"
