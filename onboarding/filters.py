@@ -70,6 +70,11 @@ class HireFilterSet(ScopedFilterSet):
         label="Has overdue training",
         widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
+    undiscussed_guidance = django_filters.BooleanFilter(
+        method="filter_undiscussed_guidance",
+        label="Guidance not yet discussed",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
     archived = django_filters.ChoiceFilter(
         choices=ARCHIVED_CHOICES,
         method="filter_archived",
@@ -136,6 +141,13 @@ class HireFilterSet(ScopedFilterSet):
             hire=OuterRef("pk"), next_open_due__lt=overdue_cutoff()
         )
         return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
+
+    def filter_undiscussed_guidance(self, queryset, name, value):
+        # The same progress rows as the dashboard's "Guidance not yet discussed" card.
+        undiscussed = PlanProgress.objects.filter(
+            hire=OuterRef("pk"), undiscussed_guidance_count__gt=0
+        )
+        return queryset.filter(Exists(undiscussed) if value else ~Exists(undiscussed))
 
     def filter_archived(self, queryset, name, value):
         if value == "archived":

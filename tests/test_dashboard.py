@@ -248,6 +248,27 @@ def test_it_caps_the_attention_lists_and_gives_the_total(owner, owner_client):
     assert "All hires with overdue training" in response.content.decode()
 
 
+def test_it_links_every_plan_with_guidance_not_yet_discussed(owner, owner_client, outsider):
+    hires = [NewHireFactory(hiring_manager=owner) for _ in range(stats.ATTENTION_LIMIT + 3)]
+    for hire in hires:
+        TrainingPlanFactory(hire=hire)
+    discussed = NewHireFactory(hiring_manager=owner, full_name="Dora Discussed")
+    for attached in TrainingPlanFactory(hire=discussed).guidance.all():
+        services.plan_guidance_update(actor=owner, plan_guidance=attached, discussed=True)
+    TrainingPlanFactory(hire=NewHireFactory(hiring_manager=outsider))
+
+    home = owner_client.get(reverse("onboarding:home"))
+    assert len(home.context["attention"].guidance_plans) == stats.ATTENTION_LIMIT
+    assert home.context["cards"].plans_with_undiscussed_guidance == len(hires)
+    link = reverse("onboarding:hire_list") + "?undiscussed_guidance=true"
+    assert f'href="{link}"' in home.content.decode()
+
+    listed = owner_client.get(link).context["hires"]
+    assert {h.pk for h in listed} == {h.pk for h in hires}
+    others = owner_client.get(reverse("onboarding:hire_list") + "?undiscussed_guidance=false")
+    assert [h.full_name for h in others.context["hires"]] == ["Dora Discussed"]
+
+
 # --- charts ---------------------------------------------------------------------------------
 
 
