@@ -248,6 +248,16 @@ def test_it_caps_the_attention_lists_and_gives_the_total(owner, owner_client):
     assert "All hires with overdue training" in response.content.decode()
 
 
+def test_it_says_how_many_whole_days_training_is_overdue(owner, owner_client, hire):
+    AssignmentFactory(plan=TrainingPlanFactory(hire=hire), due_date=TODAY - 5 * DAY)
+    AssignmentFactory(plan=TrainingPlanFactory(hire=hire), due_date=TODAY - DAY)
+    body = owner_client.get(reverse("onboarding:home")).content.decode()
+    # A deadline is a date: no hours, which would change through the day.
+    assert re.search(r"· 5 days overdue</span>", body)
+    assert re.search(r"· 1 day overdue</span>", body)
+    assert "hour" not in body
+
+
 def test_it_links_every_plan_with_guidance_not_yet_discussed(owner, owner_client, outsider):
     hires = [NewHireFactory(hiring_manager=owner) for _ in range(stats.ATTENTION_LIMIT + 3)]
     for hire in hires:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .. import expiry
@@ -117,6 +118,16 @@ def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
 def expiry_text(expires_on: datetime.date | None, today: datetime.date | None = None) -> str:
     """'expired', 'expires in N days' (within 90 days), or '' for later or never."""
     return expiry.expiry_label(expires_on, today)
+
+
+@register.filter
+def days_overdue(due_date: datetime.date | None, today: datetime.date | None = None) -> str:
+    """'N days overdue' for a date-only deadline: whole days, so it does not change by the
+    hour as `timesince` (which counts from midnight) did."""
+    if due_date is None:
+        return ""
+    days = ((today or timezone.localdate()) - due_date).days
+    return f"{days} day{'s' if days != 1 else ''} overdue"
 
 
 @register.filter
