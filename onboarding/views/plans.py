@@ -434,7 +434,12 @@ def plan_guidance_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "onboarding/plans/_guidance_response.html",
-        {"pg": item, "notice": notice, "error": error},
+        {
+            "pg": item,
+            "notice": notice,
+            "error": error,
+            "note_saved": note is not None and not error,
+        },
     )
 
 
