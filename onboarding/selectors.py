@@ -320,6 +320,15 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
             quarter=quarter,
             hiring_manager=F("plan__hire__hiring_manager__username"),
             currency=F("course__currency"),
+            # One value per username, so the groups stay the same; the page shows them.
+            **(
+                {
+                    "manager_first_name": F("plan__hire__hiring_manager__first_name"),
+                    "manager_last_name": F("plan__hire__hiring_manager__last_name"),
+                }
+                if named
+                else {}
+            ),
         )
         .annotate(
             assignments=Count("pk"),
@@ -329,7 +338,10 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
     order = list(exports.TUITION_SORTS[sort])
     chosen = {key.lstrip("-") for key in order}
     order += [key for key in exports.TUITION_DEFAULT_ORDER if key not in chosen]
-    return grouped.order_by(*order).values_list(*exports.TUITION_HEADER, named=named)
+    columns = list(exports.TUITION_HEADER)
+    if named:
+        columns += ["manager_first_name", "manager_last_name"]
+    return grouped.order_by(*order).values_list(*columns, named=named)
 
 
 def tuition_totals(queryset: QuerySet) -> list[dict]:

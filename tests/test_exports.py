@@ -745,6 +745,13 @@ def test_it_shows_tuition_totals_per_currency(owner_client, tuition_world):
     assert 'href="/exports/tuition.csv?year=2025"' in page.content.decode()
 
 
+def test_it_names_managers_by_full_name_on_the_tuition_page(people_ops_client, tuition_world):
+    page = people_ops_client.get(reverse("onboarding:tuition") + "?year=2025")
+    body = page.content.decode()
+    assert "<td>Olive Owner</td>" in body
+    assert "<td>owner</td>" not in body
+
+
 def test_it_caps_the_assignment_count_on_huge_lists(owner_client, plan, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "cap", 3)
     for _ in range(5):
