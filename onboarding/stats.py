@@ -45,6 +45,10 @@ SESSIONS_WITHIN_DAYS = 30
 # How many rows each "needs attention" list shows; the card gives the full count.
 ATTENTION_LIMIT = 8
 COHORT_MONTHS = 12
+# The tuition chart looks this many quarters back from this one (two years in all),
+# and this many ahead for courses already booked.
+TUITION_PAST_QUARTERS = 7
+TUITION_FUTURE_QUARTERS = 4
 
 
 def _active_assignments(user: User):
@@ -297,49 +301,65 @@ def cohort_completion(user: User, today: datetime.date | None = None) -> list[di
     return cohorts
 
 
+def _quarter_index(day: datetime.date) -> int:
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def _quarter_start(index: int) -> datetime.date:
+    return datetime.date(index // 4, index % 4 * 3 + 1, 1)
+
+
 def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
-    """Employer-paid and hire-paid tuition per quarter of this year and the last, per currency.
+    """Employer-paid and hire-paid tuition per quarter, per currency.
 
     A quarter is that of the assignment's due date (as in the tuition export);
-    waived courses cost nothing and are left out. Each currency has its own
-    quarters (`currencies`, in currency order): amounts are never added across
-    currencies.
+    waived courses cost nothing and are left out. The quarters run from the first
+    with tuition (at most TUITION_PAST_QUARTERS back) to the last with tuition
+    booked (at most TUITION_FUTURE_QUARTERS ahead), always including this one: empty
+    quarters before any spend are not drawn, and next quarter's booked courses are.
+    Each currency has its own quarters (`currencies`, in currency order): amounts are
+    never added across currencies.
     """
     today = today or timezone.localdate()
-    years = [today.year - 1, today.year]
+    current = _quarter_index(today)
+    window = (current - TUITION_PAST_QUARTERS, current + TUITION_FUTURE_QUARTERS)
     # The totals hold non-waived tuition per due date, payer and currency, in cents.
     rows = (
         DailyTotals.objects.visible_to(user)
         .active()
         .filter(
-            day__gte=datetime.date(years[0], 1, 1),
-            day__lte=datetime.date(years[1], 12, 31),
+            day__gte=_quarter_start(window[0]),
+            day__lt=_quarter_start(window[1] + 1),
         )
         # By day in SQL, folded into quarters here (see cohort_completion for why).
         .values("day", "currency")
         .annotate(employer=Sum("employer_tuition_cents"), hire=Sum("hire_tuition_cents"))
         .order_by()
     )
-    sums: dict[tuple[str, int, int, str], Decimal] = {}
+    sums: dict[tuple[str, int, str], Decimal] = {}
     for row in rows:
-        due = row["day"]
         for payer in (Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE):
-            key = (row["currency"], due.year, (due.month - 1) // 3 + 1, payer)
+            key = (row["currency"], _quarter_index(row["day"]), payer)
             sums[key] = sums.get(key, Decimal(0)) + _from_cents(row[payer])
+    spent = {key[1] for key, amount in sums.items() if amount}
+    first, last = min(spent | {current}), max(spent | {current})
     currencies = []
     for currency in sorted({key[0] for key, amount in sums.items() if amount}):
         quarters = []
-        for year in years:
-            for quarter in range(1, 5):
-                employer = sums.get((currency, year, quarter, Assignment.PaidBy.EMPLOYER), 0)
-                hire = sums.get((currency, year, quarter, Assignment.PaidBy.HIRE), 0)
-                quarters.append(
-                    {
-                        "label": f"Q{quarter} {year}",
-                        "employer": float(employer),
-                        "hire": float(hire),
-                        "total": float(employer + hire),
-                    }
-                )
+        for index in range(first, last + 1):
+            employer = sums.get((currency, index, Assignment.PaidBy.EMPLOYER), 0)
+            hire = sums.get((currency, index, Assignment.PaidBy.HIRE), 0)
+            quarters.append(
+                {
+                    "label": f"Q{index % 4 + 1} {index // 4}",
+                    "employer": float(employer),
+                    "hire": float(hire),
+                    "total": float(employer + hire),
+                }
+            )
         currencies.append({"currency": currency, "quarters": quarters})
-    return {"years": years, "currencies": currencies}
+    return {
+        "first": f"Q{first % 4 + 1} {first // 4}",
+        "last": f"Q{last % 4 + 1} {last // 4}",
+        "currencies": currencies,
+    }

@@ -304,23 +304,33 @@ def test_it_charts_completion_by_start_month(owner, owner_client):
     assert data["labels"][-1] == month_label(TODAY)
 
 
+def quarter_label(day: datetime.date) -> str:
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+
+
+def in_quarter(shift: int) -> datetime.date:
+    """The 15th of the middle month of the quarter `shift` quarters from this one."""
+    index = TODAY.year * 4 + (TODAY.month - 1) // 3 + shift
+    return datetime.date(index // 4, index % 4 * 3 + 2, 15)
+
+
 def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
     plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
-    last_year_q4 = datetime.date(TODAY.year - 1, 11, 15)
-    this_year_q1 = datetime.date(TODAY.year, 2, 1)
-    AssignmentFactory(plan=plan, due_date=last_year_q4, tuition_cost=100, paid_by="employer")
-    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=250, paid_by="hire")
-    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=40, paid_by="employer")
-    AssignmentFactory(plan=plan, due_date=datetime.date(TODAY.year - 2, 5, 1), tuition_cost=9)
+    two_quarters_ago = in_quarter(-2)
+    this_quarter = TODAY
+    AssignmentFactory(plan=plan, due_date=two_quarters_ago, tuition_cost=100, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=this_quarter, tuition_cost=250, paid_by="hire")
+    AssignmentFactory(plan=plan, due_date=this_quarter, tuition_cost=40, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=TODAY - 3 * 365 * DAY, tuition_cost=9)
 
     response = owner_client.get(reverse("onboarding:home"))
     [usd] = response.context["tuition"]["currencies"]
     assert usd["currency"] == "USD"
     quarters = {q["label"]: q for q in usd["quarters"]}
-    assert len(quarters) == 8
-    assert quarters[f"Q4 {TODAY.year - 1}"]["employer"] == 100
-    assert quarters[f"Q1 {TODAY.year}"] == {
-        "label": f"Q1 {TODAY.year}",
+    assert len(quarters) == 3
+    assert quarters[quarter_label(two_quarters_ago)]["employer"] == 100
+    assert quarters[quarter_label(this_quarter)] == {
+        "label": quarter_label(this_quarter),
         "employer": 40,
         "hire": 250,
         "total": 290,
@@ -329,6 +339,20 @@ def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
     assert data["currency"] == "USD"
     assert sum(data["employer"]) == 140
     assert sum(data["hire"]) == 250
+
+
+def test_it_charts_next_quarters_booked_tuition_and_no_empty_quarters_before(owner, owner_client):
+    plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
+    next_quarter = in_quarter(1)
+    AssignmentFactory(plan=plan, due_date=next_quarter, tuition_cost=700, paid_by="employer")
+
+    response = owner_client.get(reverse("onboarding:home"))
+    data = json_script(response.content.decode(), "tuition-chart-data-USD")
+    assert data["labels"] == [quarter_label(TODAY), quarter_label(next_quarter)]
+    assert data["employer"] == [0, 700]
+    assert f"from {quarter_label(TODAY)} to {quarter_label(next_quarter)}" in (
+        response.content.decode()
+    )
 
 
 def test_it_never_adds_currencies_together_on_the_home_page(owner, owner_client):
