@@ -206,7 +206,6 @@ def test_it_seeds_hires_in_every_state(seeded):
 
 
 def test_it_seeds_consistent_assignments_with_round_tuition(seeded):
-    from onboarding.models import Course
 
     assert set(Assignment.objects.values_list("status", flat=True)) == set(Assignment.Status.values)
     completed = Assignment.objects.filter(status=Assignment.Status.COMPLETED)
@@ -221,10 +220,44 @@ def test_it_seeds_consistent_assignments_with_round_tuition(seeded):
     assert paid.filter(paid_by=Assignment.PaidBy.EMPLOYER).exists()
     assert paid.filter(paid_by=Assignment.PaidBy.HIRE).exists()
     assert all(amount % 100 == 0 for amount in paid.values_list("tuition_cost", flat=True))
-    assert not Course.objects.filter(tuition__gt=0).exists()  # prices only on assignments
     templated = TrainingPlan.objects.filter(template__isnull=False)
     assert templated.count() == TrainingPlan.objects.count()
     assert set(templated.values_list("template__name", flat=True)) == set(demo.TEMPLATES.values())
+
+
+def test_it_gives_demo_courses_example_prices_and_hours_marked_as_such(seeded, client):
+    from onboarding.models import Course
+
+    priced = Course.objects.filter(tuition__gt=0)
+    assert priced.count() == 9
+    assert not Course.objects.filter(duration_hours__isnull=True).exists()
+    for course in priced:
+        assert demo.EXAMPLE_FIGURES_NOTE in course.description
+    # The demo's own tuition stays: a hire whose price is still open keeps no price.
+    assert Assignment.objects.filter(tuition_cost__isnull=True, paid_by="employer").exists()
+    client.force_login(User.objects.get(username="maria"))
+    foundations = priced.get(title="Foundations")
+    page = client.get(foundations.get_absolute_url()).content.decode()
+    assert "1,300.00 USD" in page and "16.0 hours" in page
+    assert "Example figures (demo data)" in page
+
+
+def test_it_ships_the_catalog_without_prices(db):
+    from onboarding.models import Course
+
+    assert not Course.objects.filter(tuition__gt=0).exists()
+
+
+def test_it_keeps_course_figures_someone_entered(db):
+    from decimal import Decimal
+
+    from onboarding.models import Course
+
+    Course.objects.filter(title="Foundations").update(tuition=Decimal("1495"))
+    seed("--password", "demo-pass-1234")
+    foundations = Course.objects.get(title="Foundations")
+    assert foundations.tuition == Decimal("1495")
+    assert foundations.duration_hours == Decimal("16")
 
 
 def test_it_seeds_certifications_guidance_and_history(seeded):

@@ -55,6 +55,11 @@ class Command(BaseCommand):
                 f"Last year's cohort for the outcome report: {result.past_cohort_created} "
                 "archived hires with completed check-ins."
             )
+        if result.example_courses_priced:
+            self.stdout.write(
+                f"Example prices and hours for {result.example_courses_priced} demo courses "
+                "(marked as example figures in each course's description)."
+            )
         url = f"{site_root()}/"
         self.stdout.write(f"\nSign in at {url} (admin site: {url}admin/)")
         for user, password_set in result.users:
