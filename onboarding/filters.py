@@ -93,6 +93,7 @@ class HireFilterSet(ScopedFilterSet):
             ("hiring_manager__username", "manager"),
         ),
         label="Sort by",
+        empty_label="Latest start first",  # selectors.LISTS["hires"]
     )
 
     class Meta:
@@ -191,6 +192,7 @@ class AssignmentFilterSet(ScopedFilterSet):
         field_name="plan__hire__role_profile",
         queryset=RoleProfile.objects.all(),
         empty_label="Any role profile",
+        label="Role profile",
     )
     archived = django_filters.ChoiceFilter(
         choices=ARCHIVED_CHOICES,
@@ -212,6 +214,7 @@ class AssignmentFilterSet(ScopedFilterSet):
             ("status", "status"),
         ),
         label="Sort by",
+        empty_label="Due date (default)",  # selectors.LISTS["assignments"]
     )
 
     class Meta:

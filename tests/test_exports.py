@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -767,3 +768,11 @@ def test_it_counts_exactly_below_the_cap(owner_client, plan):
     body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
     assert "2 assignments" in body
     assert "More than" not in body
+
+
+def test_it_labels_the_assignment_filters_in_plain_words(owner_client):
+    body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
+    assert "Plan hire role profile" not in body
+    assert re.search(r'for="id_role_profile" class="form-label">\s*Role profile\s*<', body)
+    assert "---------" not in body
+    assert "Due date (default)" in body

@@ -11,7 +11,8 @@ from . import catalog, hire_area, hires, plans, ramp, users
 
 admin.site.site_header = "Onboarding tracker"
 admin.site.site_title = "Onboarding tracker admin"
-admin.site.index_title = "People-ops workspace"
+# Managers use the admin too: the title names no role.
+admin.site.index_title = "Your workspace"
 # The app list beside every page left a changelist 630 of 1280 px; the breadcrumbs
 # and the home page lead everywhere it did.
 admin.site.enable_nav_sidebar = False
