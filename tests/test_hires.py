@@ -585,3 +585,51 @@ def test_it_counts_assignments_of_every_status(owner_client, hire):
     assert Assignment.objects.filter(plan=plan).count() == 2
     response = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk]))
     assert response.context["plans"][0].health == "complete"
+
+
+def role_card(body: str) -> str:
+    start = body.index('id="role-heading"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_it_renders_role_expectations_as_paragraphs_and_lists(owner_client, hire):
+    from onboarding.models import RoleProfile
+
+    profile = RoleProfile.objects.create(
+        name="Platform PM",
+        archetype="technical",
+        expectations="Owns the platform roadmap.\n- Talks to <b>engineers</b>\n- Ships\n\n"
+        "Adapt this list.\n<script>alert(1)</script>",
+    )
+    services.hire_update(actor=None, hire=hire, role_profile=profile)
+    body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    card = role_card(body)
+    assert (
+        "<p>Owns the platform roadmap.</p><ul><li>Talks to &lt;b&gt;engineers&lt;/b&gt;</li>"
+        "<li>Ships</li></ul><p>Adapt this list.<br>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    ) in card
+    assert "- " not in card.split("Platform PM", 1)[1]
+    # The role is named once on the page's top, in the card: not again beside the title
+    # nor as its archetype when that reads the same.
+    assert card.count("Platform PM") == 1
+    header = body[body.index("<h1") : body.index('id="profile-heading"')]
+    assert "Platform PM" not in header
+
+
+def test_it_names_the_archetype_only_when_it_adds_something(owner_client, hire):
+    from onboarding.models import RoleProfile
+
+    same = RoleProfile.objects.create(name="Generalist", archetype="generalist")
+    services.hire_update(actor=None, hire=hire, role_profile=same)
+    card = role_card(
+        owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    )
+    assert card.count("Generalist") == 1
+
+
+def test_it_collapses_the_change_history(owner_client, owner, hire):
+    build_history(owner, hire, plans=1, assignments=2)
+    body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    start = body.index('<details class="history-details">')
+    assert 'id="history-heading"' in body[start : start + 300]
+    assert "changes)</span></summary>" in body
