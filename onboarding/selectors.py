@@ -465,6 +465,18 @@ def plans_with_progress(user: User | None) -> QuerySet:
     )
 
 
+def suggested_template(hire: NewHire) -> PlanTemplate | None:
+    """The active template that names the hire's role profile as one it suits (the first
+    by name if several do), for the new-plan page to start from; None for a blank plan."""
+    if hire.role_profile_id is None:
+        return None
+    return (
+        PlanTemplate.objects.filter(active=True, suits_role_profiles=hire.role_profile_id)
+        .order_by("name")
+        .first()
+    )
+
+
 def plan_assignments(plan: TrainingPlan) -> list[Assignment]:
     return list(
         plan.assignments.select_related("course__certification").order_by(

@@ -450,3 +450,16 @@ def test_it_shows_the_guidance_identifier_to_editors(editor_client):
     mileage = Guidance.objects.get(slug="mileage-may-vary")
     body = editor_client.get(reverse("onboarding:guidance_detail", args=[mileage.pk])).content
     assert b"<code>mileage-may-vary</code>" in body
+
+
+def test_it_lets_an_editor_name_the_role_profiles_a_template_suits(editor_client):
+    from onboarding.models import PlanTemplate, RoleProfile
+
+    profile = RoleProfile.objects.get(name="Generalist product manager")
+    data = template_data([], suits_role_profiles=[str(profile.pk)])
+    response = editor_client.post(reverse("onboarding:plantemplate_create"), data)
+    template = PlanTemplate.objects.get(name="Fast start")
+    assert response.status_code == 302
+    assert list(template.suits_role_profiles.all()) == [profile]
+    page = editor_client.get(template.get_absolute_url()).content.decode()
+    assert f'<a href="{profile.get_absolute_url()}">Generalist product manager</a>' in page

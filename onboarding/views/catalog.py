@@ -96,7 +96,8 @@ def _certification_detail(certification: Certification, user: User) -> dict:
 
 def _template_detail(template: PlanTemplate, user: User) -> dict:
     return {
-        "items": template.items.select_related("course__certification").order_by("position", "id")
+        "items": template.items.select_related("course__certification").order_by("position", "id"),
+        "suits": template.suits_role_profiles.order_by("name"),
     }
 
 

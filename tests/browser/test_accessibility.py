@@ -82,6 +82,12 @@ PAGES: list[PageCase] = [
             + f"?template={first(PlanTemplate).pk}"
         ),
     ),
+    # No template asked for: the one that suits the hire's role profile is pre-selected.
+    PageCase(
+        "plan-create-suggested",
+        "owner",
+        lambda w: reverse("onboarding:plan_create", args=[w.hire.pk]),
+    ),
     PageCase(
         "assignment-edit",
         "owner",

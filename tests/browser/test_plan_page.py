@@ -61,3 +61,20 @@ def test_it_keeps_course_rows_compact_and_the_table_full_width(
     expect(row.locator("[data-row-notice]")).to_be_in_viewport()
     expect(row.locator("[data-assignment-status='completed']")).to_have_count(1)
     expect(row.get_by_label("Completed on")).to_be_hidden()
+
+
+def test_it_starts_a_new_plan_from_the_template_that_suits_the_role(
+    live_server, world: World, page
+):
+    # Ben Brooks (generalist profile) has no plan; the shipped "Experienced product
+    # manager" template names that profile.
+    from onboarding.models import NewHire
+
+    ben = NewHire.objects.get(full_name="Ben Brooks")
+    sign_in(page, live_server.url, world.owner.username)
+    page.goto(live_server.url + reverse("onboarding:plan_create", args=[ben.pk]))
+    template = page.get_by_label("Template")
+    expect(template.locator("option:checked")).to_have_text("Experienced product manager")
+    expect(page.locator("#template-rows")).to_contain_text("Customer discovery interviews")
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Experienced product manager")
