@@ -517,7 +517,32 @@ def test_it_shows_plans_with_progress_health_and_links(owner_client, hire):
 def test_it_invites_a_first_plan(owner_client, hire):
     body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
     assert "No training plan yet." in body
-    assert "Create a plan" in body
+    assert ">New plan</a>" in body
+
+
+def test_it_offers_one_new_plan_button_with_or_without_plans(owner_client, hire):
+    url = reverse("onboarding:hire_detail", args=[hire.pk])
+    new_plan = f'href="{reverse("onboarding:plan_create", args=[hire.pk])}"'
+    assert owner_client.get(url).content.decode().count(new_plan) == 1
+    TrainingPlanFactory(hire=hire)
+    body = owner_client.get(url).content.decode()
+    assert body.count(new_plan) == 1
+    assert "Create a plan" not in body
+
+
+def test_it_starts_hire_and_plan_breadcrumbs_at_hires(owner_client, hire):
+    plan = TrainingPlanFactory(hire=hire)
+    hires = f'<li class="breadcrumb-item"><a href="{reverse("onboarding:hire_list")}">Hires</a>'
+    for url in (
+        reverse("onboarding:hire_detail", args=[hire.pk]),
+        reverse("onboarding:plan_detail", args=[plan.pk]),
+        reverse("onboarding:plan_create", args=[hire.pk]),
+        reverse("onboarding:plan_edit", args=[plan.pk]),
+    ):
+        body = owner_client.get(url).content.decode()
+        crumbs = body[body.index('<ol class="breadcrumb">') :]
+        assert crumbs.split("</li>")[0].strip().endswith("Hires</a>"), url
+        assert hires in body
 
 
 def test_it_shows_who_changed_what(owner_client, owner, hire):
