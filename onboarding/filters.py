@@ -16,6 +16,13 @@ from django.utils import timezone
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
+
+def batch_change_reason(batch: str) -> str:
+    """What the first history row of each hire of an import says: the import writes it
+    (imports.commit) and the hires list's `?imported=` filter reads it."""
+    return f"Import {batch}"
+
+
 ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
 
@@ -81,6 +88,10 @@ class HireFilterSet(ScopedFilterSet):
         empty_label=None,
         null_value="active",
         label="Show",
+    )
+    # The hires of one import (where an import lands); kept as a hidden field.
+    imported = django_filters.CharFilter(
+        method="filter_imported", widget=forms.HiddenInput, max_length=40, label="Import"
     )
     hiring_manager = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label="Hiring manager", empty_label="Any manager"
@@ -149,6 +160,12 @@ class HireFilterSet(ScopedFilterSet):
             hire=OuterRef("pk"), undiscussed_guidance_count__gt=0
         )
         return queryset.filter(Exists(undiscussed) if value else ~Exists(undiscussed))
+
+    def filter_imported(self, queryset, name, value):
+        created = NewHire.history.filter(
+            history_type="+", history_change_reason=batch_change_reason(value)
+        )
+        return queryset.filter(pk__in=created.values("id"))
 
     def filter_archived(self, queryset, name, value):
         if value == "archived":

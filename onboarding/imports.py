@@ -28,6 +28,7 @@ from django.db.models.functions import Lower
 
 from . import services
 from .exports import restore_cell
+from .filters import batch_change_reason
 from .forms.imports import HireRowForm
 from .models import NewHire, PlanTemplate, RoleProfile, User
 from .rules import can_view_all, manager_candidates
@@ -323,8 +324,12 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
             }
 
 
-def commit(content: bytes, *, user: User, template: PlanTemplate | None = None) -> list[NewHire]:
-    """Validate again and create every hire (and plan), or raise ImportRejected."""
+def commit(
+    content: bytes, *, user: User, template: PlanTemplate | None = None, batch: str = ""
+) -> list[NewHire]:
+    """Validate again and create every hire (and plan), or raise ImportRejected.
+
+    `batch` names the import in each hire's history, so its hires can be listed."""
     preview = parse(content, user=user)
     if not preview.ok:
         raise ImportRejected(preview)
@@ -333,7 +338,11 @@ def commit(content: bytes, *, user: User, template: PlanTemplate | None = None) 
         with transaction.atomic():
             for row in preview.rows:
                 try:
-                    hire = services.hire_create(actor=user, **row.cleaned)
+                    hire = services.hire_create(
+                        actor=user,
+                        change_reason=batch_change_reason(batch) if batch else None,
+                        **row.cleaned,
+                    )
                     if template is not None:
                         services.plan_create(actor=user, hire=hire, template=template)
                 except ValidationError as error:

@@ -163,7 +163,10 @@ def hire_create(
     new_to_product_management: bool = False,
     previous_role: str = "",
     notes: str = "",
+    change_reason: str | None = None,
 ) -> NewHire:
+    """A new hire; `change_reason` goes into its first history row (an import names
+    its batch there, so the hires list can show that import's hires)."""
     _check_may_manage(actor, "hiring_manager", hiring_manager, None)
     hire = NewHire(
         full_name=full_name.strip(),
@@ -178,6 +181,7 @@ def hire_create(
     )
     hire.full_clean()
     hire._history_user = actor
+    hire._change_reason = change_reason
     hire.save()
     return hire
 

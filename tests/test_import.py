@@ -133,6 +133,29 @@ def test_it_previews_every_row_then_imports_on_confirmation(owner_client, owner,
     assert "Imported 2 hires" in html(followed)
 
 
+def test_it_lands_on_the_hires_it_imported(owner_client, owner, profile):
+    NewHireFactory(hiring_manager=owner, full_name="Earlier Hire")
+    response = confirm(owner_client, upload(owner_client, csv_file(*GOOD_ROWS)))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("onboarding:hire_list") + "?imported=")
+
+    landed = owner_client.get(response["Location"])
+    names = {hire.full_name for hire in landed.context["hires"]}
+    assert names == {"Ada Lovelace", "Grace Hopper"}
+    body = html(landed)
+    assert "Imported 2 hires" in body
+    assert "These are the hires of the import you just made." in body
+    # Applying another filter keeps the import (a hidden field of the filter form).
+    assert 'type="hidden" name="imported"' in body
+
+    second = confirm(
+        owner_client,
+        upload(owner_client, csv_file("Alan Turing,alan@example.com,,,2025-10-01,no,,,")),
+    )
+    again = owner_client.get(second["Location"])
+    assert [hire.full_name for hire in again.context["hires"]] == ["Alan Turing"]
+
+
 def test_it_creates_plans_from_a_template_with_their_guidance(owner_client, owner, profile):
     template = PlanTemplateFactory(name="PM basics")
     item = PlanTemplateItemFactory(template=template, due_offset_days=30)
