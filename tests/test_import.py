@@ -86,11 +86,27 @@ def test_it_lets_managers_and_people_ops_in_and_no_one_else(
         assert browser.get(url).status_code == status
 
 
-def test_it_offers_a_template_with_the_columns(owner_client):
+def test_it_offers_a_template_with_the_columns_and_an_example_row(owner_client):
     response = owner_client.get(reverse("onboarding:hire_import_template"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="hire-import-template.csv"' in response["Content-Disposition"]
-    assert response.content == b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n"
+    header, example, end = response.content.split(b"\r\n")
+    assert header == b"\xef\xbb\xbf" + HEADER.encode() and end == b""
+    assert example.startswith(b"Example: Alex Rivera")
+    assert b"alex.rivera@example.com" in example
+
+
+def test_it_skips_the_templates_example_row(owner_client, owner):
+    template = owner_client.get(reverse("onboarding:hire_import_template")).content
+    content = template + GOOD_ROWS[1].encode() + b"\r\n"
+    preview = upload(owner_client, content)
+    assert [row.values["full_name"] for row in preview.context["preview"].rows] == ["Grace Hopper"]
+    assert "Skipped 1 example row" in html(preview)
+    confirm(owner_client, preview)
+    assert list(NewHire.objects.values_list("full_name", flat=True)) == ["Grace Hopper"]
+
+    only_example = upload(owner_client, template)
+    assert "no hires" in html(only_example)
 
 
 # --- preview, then commit -----------------------------------------------------------------

@@ -58,6 +58,7 @@ def _page(request: HttpRequest, **context) -> HttpResponse:
     context.setdefault("columns", imports.COLUMNS)
     context.setdefault("required", imports.REQUIRED)
     context.setdefault("max_rows", imports.MAX_ROWS)
+    context.setdefault("example_prefix", imports.EXAMPLE_PREFIX)
     return render(request, TEMPLATE, context)
 
 
