@@ -79,6 +79,11 @@ def progress_bar(percent: int | None, label: str = "Progress") -> str:
     )
 
 
+# Shown on a sortable header that is not the current sort, so sortable columns look
+# different from plain ones.
+SORTABLE_ARROW = "↕"
+
+
 @register.simple_tag(takes_context=True)
 def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
     """A table header that sorts by `key` (the OrderingFilter's `sort` parameter).
@@ -109,10 +114,12 @@ def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
             arrow,
         )
     return format_html(
-        '<th scope="col" class="{}"><a class="sort-link" href="?{}">{}</a></th>',
+        '<th scope="col" class="{}"><a class="sort-link" href="?{}">{}'
+        '<span class="sort-arrow sort-arrow-idle" aria-hidden="true"> {}</span></a></th>',
         extra_class,
         params.urlencode(),
         label,
+        SORTABLE_ARROW,
     )
 
 

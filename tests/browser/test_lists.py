@@ -1,0 +1,39 @@
+"""The list pages as people see them: sortable headers stand out, filters fold on phones."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from .conftest import World, sign_in
+
+pytestmark = pytest.mark.browser
+
+HEADER_LOOK = (
+    "(th) => { const link = th.querySelector('a'); const el = link || th;"
+    " const arrow = th.querySelector('.sort-arrow');"
+    " return {sortable: !!link, underline: getComputedStyle(el).textDecorationLine,"
+    " arrow: arrow ? arrow.textContent.trim() : ''}; }"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "user"),
+    [
+        (lambda: reverse("onboarding:hire_list"), "owner"),
+        (lambda: reverse("onboarding:assignment_list"), "owner"),
+        (lambda: reverse("onboarding:tuition"), "people_ops"),
+    ],
+)
+def test_it_marks_sortable_column_headers(live_server, world: World, page, url, user):
+    sign_in(page, live_server.url, getattr(world, user).username)
+    page.goto(live_server.url + url())
+    looks = [th.evaluate(HEADER_LOOK) for th in page.locator("table thead th").all()]
+    sortable = [look for look in looks if look["sortable"]]
+    plain = [look for look in looks if not look["sortable"]]
+    assert sortable and plain
+    for look in sortable:
+        assert look["arrow"] in {"↕", "▲", "▼"}
+        assert "underline" in look["underline"]
+    for look in plain:
+        assert look["arrow"] == "" and "underline" not in look["underline"]
