@@ -272,6 +272,20 @@ class TuitionFilterSet(AssignmentFilterSet):
     year = django_filters.NumberFilter(
         field_name="due_date", lookup_expr="year", label="Year", min_value=2000, max_value=2100
     )
+    # Free courses cost nothing: their "Free 0.00" rows are left out unless asked for.
+    include_free = django_filters.BooleanFilter(
+        method="filter_include_free", label="Show free courses", widget=forms.CheckboxInput
+    )
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("include_free"):
+            queryset = queryset.exclude(paid_by=Assignment.PaidBy.FREE)
+        return queryset
+
+    def filter_include_free(self, queryset, name, value):
+        return queryset  # the default (leaving them out) is applied in qs
 
 
 def recent_quarters(today: datetime.date | None = None, count: int = 12) -> list[tuple[str, str]]:

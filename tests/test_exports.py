@@ -364,7 +364,15 @@ def test_it_exports_tuition_by_quarter_manager_and_payer(owner_client, tuition_w
         ["2025-Q1", "owner", "employer", "USD", "2", "1500.50"],
         ["2025-Q2", "owner", "employer", "EUR", "1", "200.00"],
         ["2025-Q2", "owner", "hire", "USD", "1", "300.00"],
-        ["2026-Q1", "owner", "free", "USD", "1", "0.00"],
+    ]
+    # Free courses' "0.00" rows only when asked for, on the page and in its export alike.
+    assert download(owner_client, "tuition", "?include_free=on")[-1] == [
+        "2026-Q1",
+        "owner",
+        "free",
+        "USD",
+        "1",
+        "0.00",
     ]
 
 
@@ -776,3 +784,12 @@ def test_it_labels_the_assignment_filters_in_plain_words(owner_client):
     assert re.search(r'for="id_role_profile" class="form-label">\s*Role profile\s*<', body)
     assert "---------" not in body
     assert "Due date (default)" in body
+
+
+def test_it_hides_free_rows_on_the_tuition_page_unless_asked(owner_client, tuition_world):
+    url = reverse("onboarding:tuition")
+    payers = {row.paid_by for row in owner_client.get(url).context["page"].object_list}
+    assert "free" not in payers
+    shown = owner_client.get(url + "?include_free=on")
+    assert "free" in {row.paid_by for row in shown.context["page"].object_list}
+    assert 'href="/exports/tuition.csv?include_free=on"' in shown.content.decode()

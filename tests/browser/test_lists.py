@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
-from .conftest import World, sign_in
+from .conftest import PHONE, World, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,3 +38,28 @@ def test_it_marks_sortable_column_headers(live_server, world: World, page, url, 
         assert "underline" in look["underline"]
     for look in plain:
         assert look["arrow"] == "" and "underline" not in look["underline"]
+
+
+@pytest.mark.parametrize(
+    ("url", "user"),
+    [
+        (lambda: reverse("onboarding:assignment_list"), "owner"),
+        (lambda: reverse("onboarding:tuition"), "people_ops"),
+    ],
+)
+def test_it_folds_the_filters_away_on_a_phone(live_server, world: World, page, url, user):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server.url, getattr(world, user).username)
+    page.goto(live_server.url + url())
+    results = page.locator("table").first
+    assert results.bounding_box()["y"] < 600, "results start below the first screen"
+    expect(page.get_by_role("button", name="Apply filters")).to_be_hidden()
+    page.get_by_role("button", name="Filters").click()
+    expect(page.get_by_role("button", name="Apply filters")).to_be_visible()
+
+
+def test_it_keeps_the_filters_open_at_laptop_width(live_server, world: World, page):
+    sign_in(page, live_server.url, world.owner.username)
+    page.goto(live_server.url + reverse("onboarding:assignment_list"))
+    expect(page.get_by_role("button", name="Apply filters")).to_be_visible()
+    expect(page.get_by_role("button", name="Filters", exact=True)).to_be_hidden()
