@@ -298,3 +298,32 @@ def test_it_explains_a_missing_catalog(db):
     with pytest.raises(CommandError, match="no plan template 'SAFe organisation'"):
         seed()
     assert not NewHire.objects.exists()  # all or nothing
+
+
+def test_it_prints_the_password_last(few_hires):
+    lines = [line for line in seed().splitlines() if line.strip()]
+    assert lines[-1].startswith("Password: ")
+
+
+def test_it_repeats_the_sign_in_details_once_make_run_has_started_the_server():
+    import pathlib
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    recipe = subprocess.run(  # noqa: S603 (a fixed make command of this repository)
+        [make, "-n", "run", "PORT=8123", "HOST=0.0.0.0"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "runserver 0.0.0.0:8123" in recipe
+    assert "SITE_URL:-http://0.0.0.0:8123" in recipe
+    # The block from "Sign in at" (users, password last) is printed again after a pause.
+    assert "sleep 3" in recipe and "/^Sign in at/,$p" in recipe
+    readme = (root / "README.md").read_text()
+    assert "make run PORT=8123" in readme and "HOST=0.0.0.0" in readme

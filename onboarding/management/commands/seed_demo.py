@@ -69,10 +69,12 @@ class Command(BaseCommand):
             username, password_set = result.hire_login
             state = "" if password_set else "  [password unchanged]"
             self.stdout.write(f"  {username}  a new hire: sees only their own plan at /me/{state}")
-        if result.any_password_set:
-            self.stdout.write(self.style.SUCCESS(f"Password: {password}"))
         if not all(password_set for _, password_set in result.users):
             self.stdout.write(
                 "Users marked [password unchanged] keep the password from the earlier run; "
                 "pass --password or set DEMO_PASSWORD to set a new one."
             )
+        # Last, so it is the line left on screen (`make run` repeats this block once the
+        # server has started).
+        if result.any_password_set:
+            self.stdout.write(self.style.SUCCESS(f"Password: {password}"))
