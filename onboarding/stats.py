@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from . import expiry, selectors
+from .filters import HireFilterSet
 from .models import (
     Assignment,
     CheckIn,
@@ -30,6 +31,7 @@ from .models import (
 from .rules import (
     DUE_SOON_DAYS,
     Health,
+    can_view_all,
     check_in_due_within_q,
     check_in_overdue_q,
     overdue_cutoff,
@@ -363,3 +365,50 @@ def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
         "last": f"Q{last % 4 + 1} {last // 4}",
         "currencies": currencies,
     }
+
+
+@dataclass
+class ManagerRow:
+    """One hiring manager's line of the people-ops breakdown."""
+
+    manager: User
+    hires: int
+    overdue: int
+    at_risk: int
+
+
+def manager_breakdown(user: User, today: datetime.date | None = None) -> list[ManagerRow]:
+    """Active hires, hires with overdue training and hires at risk, per hiring manager,
+    for those who see every hire (empty for a manager).
+
+    Each figure is a count of the hires list with the same filter (HireFilterSet), so
+    the numbers are exactly what their links show: three grouped queries and one for
+    the managers, whatever the number of hires.
+    """
+    if not can_view_all(user):
+        return []
+
+    def per_manager(**filters: str) -> dict[int, int]:
+        found = HireFilterSet(filters, queryset=NewHire.objects.visible_to(user), user=user)
+        return dict(
+            found.qs.order_by()
+            .values_list("hiring_manager")
+            .annotate(n=Count("pk"))
+            .values_list("hiring_manager", "n")
+        )
+
+    hires = per_manager()
+    overdue = per_manager(has_overdue="true")
+    at_risk = per_manager(health=Health.AT_RISK)
+    rows = [
+        ManagerRow(
+            manager=manager,
+            hires=hires[manager.pk],
+            overdue=overdue.get(manager.pk, 0),
+            at_risk=at_risk.get(manager.pk, 0),
+        )
+        for manager in User.objects.filter(pk__in=hires)
+    ]
+    # Who needs a look first: most overdue, then most at risk.
+    rows.sort(key=lambda row: (-row.overdue, -row.at_risk, str(row.manager).casefold()))
+    return rows

@@ -21,6 +21,7 @@ from .factories import (
     AssignmentFactory,
     CourseFactory,
     HeldCertificationFactory,
+    ManagerFactory,
     NewHireFactory,
     TrainingPlanFactory,
 )
@@ -506,3 +507,55 @@ def test_it_explains_a_rejected_password_change(owner_client, owner):
     assert "Your password was not changed" in response.content.decode()
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
+
+
+# --- per-manager breakdown (people-ops) -----------------------------------------------------
+
+
+def test_it_breaks_hires_down_per_manager_for_people_ops(people_ops_client, owner, outsider):
+    late = NewHireFactory(hiring_manager=owner, full_name="Lara Late")
+    AssignmentFactory(plan=TrainingPlanFactory(hire=late), due_date=TODAY - 3 * DAY)
+    risky = NewHireFactory(hiring_manager=owner, full_name="Rick Risky")
+    AssignmentFactory(plan=TrainingPlanFactory(hire=risky), due_date=TODAY + 3 * DAY)
+    NewHireFactory(hiring_manager=owner, full_name="Nina NoPlan")
+    NewHireFactory(hiring_manager=outsider, full_name="Otto Fine")
+    archived = NewHireFactory(hiring_manager=outsider, full_name="Old Archived")
+    services.hire_archive(actor=None, hire=archived)
+
+    response = people_ops_client.get(reverse("onboarding:home"))
+    rows = [
+        (str(r.manager), r.hires, r.overdue, r.at_risk) for r in response.context["manager_rows"]
+    ]
+    assert rows == [("Olive Owner", 3, 1, 1), (str(outsider), 1, 0, 0)]
+
+    # Every figure links to the hires list that shows exactly those hires.
+    body = response.content.decode()
+    base = reverse("onboarding:hire_list")
+    for query, names in (
+        (f"hiring_manager={owner.pk}", {"Lara Late", "Rick Risky", "Nina NoPlan"}),
+        (f"hiring_manager={owner.pk}&amp;has_overdue=true", {"Lara Late"}),
+        (f"hiring_manager={owner.pk}&amp;health=at_risk", {"Rick Risky"}),
+    ):
+        assert f'href="{base}?{query}"' in body
+        listed = people_ops_client.get(f"{base}?{query.replace('&amp;', '&')}")
+        assert {hire.full_name for hire in listed.context["hires"]} == names
+
+
+def test_it_shows_no_breakdown_to_a_manager(owner_client, owner):
+    NewHireFactory(hiring_manager=owner)
+    response = owner_client.get(reverse("onboarding:home"))
+    assert response.context["manager_rows"] == []
+    assert "Hires per manager" not in response.content.decode()
+
+
+def test_it_breaks_down_in_a_fixed_number_of_queries(people_ops, outsider, owner):
+    for manager in (owner, outsider):
+        NewHireFactory(hiring_manager=manager)
+    stats.manager_breakdown(people_ops)  # loads the user's permissions once
+    with CaptureQueriesContext(connection) as few:
+        stats.manager_breakdown(people_ops)
+    for _ in range(3):
+        NewHireFactory(hiring_manager=ManagerFactory())
+    with CaptureQueriesContext(connection) as more:
+        stats.manager_breakdown(people_ops)
+    assert len(more.captured_queries) == len(few.captured_queries)
