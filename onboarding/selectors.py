@@ -29,6 +29,7 @@ from django.db.models import (
     Model,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -962,3 +963,58 @@ def _entries(model, rows: list, kind: str, subject, names: _NameLookup) -> list[
             )
         )
     return entries
+
+
+# --- search from the navigation bar ----------------------------------------------------------
+
+SEARCH_LIMIT = 10
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass
+class SearchResults:
+    """Up to SEARCH_LIMIT matches of each kind; `more_*` says whether there are others."""
+
+    text: str
+    hires: list[NewHire]
+    more_hires: bool
+    plans: list[TrainingPlan]
+    more_plans: bool
+    courses: list[Course]
+    more_courses: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hires or self.plans or self.courses)
+
+
+def _first(queryset: QuerySet) -> tuple[list, bool]:
+    rows = list(queryset[: SEARCH_LIMIT + 1])
+    return rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT
+
+
+def search(*, user: User, text: str) -> SearchResults:
+    """Hires and plans the user may see, and catalog courses, matching `text` (at most
+    SEARCH_LIMIT of each, active before archived or inactive): three queries."""
+    # PostgreSQL refuses NUL characters in a query: they cannot match anything anyway.
+    text = text.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    if not text:
+        return SearchResults(text, [], False, [], False, [], False)
+    hires, more_hires = _first(
+        NewHire.objects.visible_to(user)
+        .search(text)
+        .select_related("role_profile")
+        .order_by(F("archived_at").asc(nulls_first=True), "full_name", "pk")
+    )
+    plans, more_plans = _first(
+        TrainingPlan.objects.visible_to(user)
+        .filter(Q(title__icontains=text) | Q(hire__full_name__icontains=text))
+        .select_related("hire")
+        .order_by(F("hire__archived_at").asc(nulls_first=True), "hire__full_name", "title", "pk")
+    )
+    courses, more_courses = _first(
+        Course.objects.filter(Q(title__icontains=text) | Q(provider__icontains=text)).order_by(
+            "-active", "provider", "title", "pk"
+        )
+    )
+    return SearchResults(text, hires, more_hires, plans, more_plans, courses, more_courses)

@@ -88,6 +88,7 @@ ROUTES: dict[str, Route] = {
     "onboarding:export_check_ins": Route(SIGNED_IN),
     "onboarding:check_in": Route(OWNED, lambda w: {"pk": w["check_in"].pk}),
     "onboarding:profile": Route(SIGNED_IN),
+    "onboarding:search": Route(SIGNED_IN),
     "onboarding:calendar_regenerate": Route(SIGNED_IN_POST),
     "onboarding:calendar_revoke": Route(SIGNED_IN_POST),
     "onboarding:hire_create": Route(NEEDS_ADD_HIRE),

@@ -102,6 +102,7 @@ PAGES: list[PageCase] = [
     PageCase("tuition", "people_ops", lambda w: reverse("onboarding:tuition")),
     PageCase("hire-import", "owner", lambda w: reverse("onboarding:hire_import")),
     PageCase("profile", "owner", lambda w: reverse("onboarding:profile")),
+    PageCase("search", "owner", lambda w: reverse("onboarding:search") + "?q=e"),
     PageCase(
         "check-in",
         "owner",

@@ -63,3 +63,17 @@ def test_it_keeps_the_filters_open_at_laptop_width(live_server, world: World, pa
     page.goto(live_server.url + reverse("onboarding:assignment_list"))
     expect(page.get_by_role("button", name="Apply filters")).to_be_visible()
     expect(page.get_by_role("button", name="Filters", exact=True)).to_be_hidden()
+
+
+def test_it_searches_from_the_navigation_bar(live_server, world: World, page):
+    sign_in(page, live_server.url, world.people_ops.username)
+    box = page.get_by_role("search").get_by_label("Search hires, plans and courses")
+    box.fill("Xena")
+    box.press("Enter")
+    # One hire matches: straight to her page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Xena Elsewhere")
+    box = page.get_by_role("search").get_by_label("Search hires, plans and courses")
+    box.fill("experienced")
+    box.press("Enter")
+    expect(page.get_by_role("heading", name="Plans")).to_be_visible()
+    expect(page.get_by_role("link", name="Experienced product manager").first).to_be_visible()
