@@ -12,7 +12,7 @@ import hashlib
 import os
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -232,6 +232,46 @@ def hire_unarchive(*, actor: User | None, hire: NewHire) -> NewHire:
         if hire.account_id is not None:
             User.objects.filter(pk=hire.account_id).update(is_active=True)
     return hire
+
+
+# --- several hires at once: the one-at-a-time services, all or nothing ----------------------
+
+BULK_ACTIONS = ("plan", "archive", "manager")
+
+
+def _each_hire(hires: Sequence[NewHire], write: Callable[[NewHire], object]) -> list:
+    """`write` for every hire in one transaction; the first refusal undoes them all and
+    names the hire it was about."""
+    done = []
+    for hire in hires:
+        try:
+            done.append(write(hire))
+        except ValidationError as error:
+            raise ValidationError(f"{hire.full_name}: {' '.join(error.messages)}") from error
+    return done
+
+
+@transaction.atomic
+def hire_bulk_plan_create(
+    *, actor: User | None, hires: Sequence[NewHire], template: PlanTemplate
+) -> list[TrainingPlan]:
+    """A plan from `template` for each hire, as plan_create would make it one by one."""
+    return _each_hire(hires, lambda hire: plan_create(actor=actor, hire=hire, template=template))
+
+
+@transaction.atomic
+def hire_bulk_archive(*, actor: User | None, hires: Sequence[NewHire]) -> list[NewHire]:
+    return _each_hire(hires, lambda hire: hire_archive(actor=actor, hire=hire))
+
+
+@transaction.atomic
+def hire_bulk_reassign(
+    *, actor: User | None, hires: Sequence[NewHire], hiring_manager: User
+) -> list[NewHire]:
+    """Give every hire another hiring manager (who-may-manage rules as for one hire)."""
+    return _each_hire(
+        hires, lambda hire: hire_update(actor=actor, hire=hire, hiring_manager=hiring_manager)
+    )
 
 
 # --- plans ---------------------------------------------------------------------------------

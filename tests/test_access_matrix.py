@@ -93,6 +93,7 @@ ROUTES: dict[str, Route] = {
     "onboarding:calendar_revoke": Route(SIGNED_IN_POST),
     "onboarding:hire_create": Route(NEEDS_ADD_HIRE),
     "onboarding:hire_import": Route(NEEDS_ADD_HIRE),
+    "onboarding:hire_bulk": Route(SIGNED_IN_POST),
     "onboarding:hire_import_template": Route(NEEDS_ADD_HIRE),
     "onboarding:hire_detail": Route(OWNED, hire),
     "onboarding:hire_edit": Route(OWNED, hire),

@@ -77,3 +77,20 @@ def test_it_searches_from_the_navigation_bar(live_server, world: World, page):
     box.press("Enter")
     expect(page.get_by_role("heading", name="Plans")).to_be_visible()
     expect(page.get_by_role("link", name="Experienced product manager").first).to_be_visible()
+
+
+def test_it_gives_the_ticked_hires_a_plan_at_once(live_server, world: World, page):
+    sign_in(page, live_server.url, world.owner.username)
+    page.goto(live_server.url + reverse("onboarding:hire_list") + "?health=no_plan")
+    page.get_by_label("Select every hire on this page").check()
+    ticked = page.locator("input[name=hires]:checked")
+    expect(ticked).to_have_count(2)  # Ben Brooks and Dev Desai have no plan
+    page.get_by_label("With the selected hires").select_option("plan")
+    page.get_by_label("Template (for plans)").select_option(label="Experienced product manager")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(
+        page.get_by_text("Gave 2 hires a plan from “Experienced product manager”")
+    ).to_be_visible()
+    # Back on the same filtered list, which now has nobody without a plan.
+    assert "health=no_plan" in page.url
+    expect(page.get_by_text("No hires match these filters.")).to_be_visible()
