@@ -34,10 +34,14 @@ $(VENDOR)/.stamp: node_modules/.package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/
 	touch $@
 
-## Set up and run the app on SQLite with demo data.
+## Set up and run the app on SQLite with demo data: `make run PORT=8123 HOST=0.0.0.0`.
+# The sign-in details are printed again once the server has started, so the demo
+# password is not lost above the server's start-up output (it stays in memory only).
 run: $(BIN)/python assets
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
+	@login="$$(DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo)" || exit 1; \
+	printf '%s\n' "$$login"; \
+	( sleep 3; printf '\n%s\n\n' "$$(printf '%s\n' "$$login" | sed -n '/^Sign in at/,$$p')" ) & \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole test suite (browser tests included when Chromium is installed).

@@ -217,8 +217,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onboarding@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Absolute links in emails and calendar feeds.
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The canonical address for absolute links (emails, calendar feeds). Unset: links
+# follow the host of the request (onboarding/links.py).
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
 # Named in emails to hires.
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "your new team")
 # How long a hire's invitation link works.

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vDuration
 
+from .links import FALLBACK_SITE_URL, absolute_url
 from .models import Assignment, CheckIn, User
-from .reminders import absolute_url
 from .rules import UNSPENT_STATUS, open_q
 
 PRODID = "-//Onboarding tracker//Training calendar//EN"
@@ -32,8 +32,9 @@ ONE_DAY = datetime.timedelta(days=1)
 
 
 def feed_host() -> str:
-    """The host part of every UID: the site's, not the request's, so UIDs stay stable."""
-    return urlsplit(settings.SITE_URL).hostname or "onboarding.invalid"
+    """The host part of every UID: the site's, not the request's, so UIDs stay stable
+    whichever address a calendar app used."""
+    return urlsplit(settings.SITE_URL or FALLBACK_SITE_URL).hostname or "onboarding.invalid"
 
 
 def feed_assignments(owner: User, today: datetime.date | None = None):
@@ -65,8 +66,8 @@ def feed_check_ins(owner: User, today: datetime.date | None = None):
     )
 
 
-def _check_in_event(check_in: CheckIn, host: str) -> Event:
-    url = absolute_url(reverse("onboarding:check_in", args=[check_in.pk]))
+def _check_in_event(check_in: CheckIn, host: str, link_root: str | None) -> Event:
+    url = absolute_url(reverse("onboarding:check_in", args=[check_in.pk]), root=link_root)
     # No edit timestamp on a check-in: the due date's midnight keeps DTSTAMP stable.
     stamp = datetime.datetime.combine(check_in.due_date, datetime.time.min, tzinfo=datetime.UTC)
     event = Event()
@@ -87,11 +88,19 @@ def _check_in_event(check_in: CheckIn, host: str) -> Event:
 
 
 def _event(
-    assignment: Assignment, *, kind: str, day: datetime.date, summary: str, host: str
+    assignment: Assignment,
+    *,
+    kind: str,
+    day: datetime.date,
+    summary: str,
+    host: str,
+    link_root: str | None,
 ) -> Event:
     hire = assignment.plan.hire
     course = assignment.course
-    plan_url = absolute_url(reverse("onboarding:plan_detail", args=[assignment.plan_id]))
+    plan_url = absolute_url(
+        reverse("onboarding:plan_detail", args=[assignment.plan_id]), root=link_root
+    )
     event = Event()
     event.add("uid", f"assignment-{assignment.pk}-{kind}@{host}")
     # All-day event: DTSTART;VALUE=DATE, and DTEND the day after (exclusive).
@@ -113,8 +122,10 @@ def _event(
     return event
 
 
-def build_feed(owner: User, today: datetime.date | None = None) -> bytes:
-    """The owner's feed as RFC 5545 text (UTF-8 bytes)."""
+def build_feed(
+    owner: User, today: datetime.date | None = None, *, link_root: str | None = None
+) -> bytes:
+    """The owner's feed as RFC 5545 text (UTF-8 bytes), links under `link_root`."""
     host = feed_host()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -139,6 +150,7 @@ def build_feed(owner: User, today: datetime.date | None = None) -> bytes:
                     day=assignment.scheduled_for,
                     summary=f"Training: {who}, {course}",
                     host=host,
+                    link_root=link_root,
                 )
             )
         if assignment.is_open:
@@ -149,10 +161,11 @@ def build_feed(owner: User, today: datetime.date | None = None) -> bytes:
                     day=assignment.due_date,
                     summary=f"Due: {who}, {course}",
                     host=host,
+                    link_root=link_root,
                 )
             )
     for check_in in feed_check_ins(owner, today):
-        calendar.add_component(_check_in_event(check_in, host))
+        calendar.add_component(_check_in_event(check_in, host, link_root))
     return calendar.to_ical()
 
 

@@ -235,6 +235,17 @@ PLAN_TEMPLATES = [
     },
 ]
 
+# Template -> the shipped role profiles it suits: a hire of one of them gets the
+# template pre-selected on the new-plan page.
+TEMPLATE_ROLE_PROFILES = {
+    "Business owner": ["Business owner (P&L)"],
+    "Experienced product manager": [
+        "Technical product manager (APM-style)",
+        "Marketing-focused product manager",
+        "Generalist product manager",
+    ],
+}
+
 GUIDANCE = [
     {
         "slug": MILEAGE_SLUG,
@@ -361,3 +372,14 @@ def catalog_install(
         Guidance.objects.get_or_create(
             slug=guidance["slug"], defaults={**guidance, "position": position}
         )
+
+
+def catalog_link_templates(*, PlanTemplate: Any, RoleProfile: Any) -> None:
+    """Link the shipped templates to the role profiles they suit, where a template has no
+    links yet (an organisation's own choices are kept). Takes model classes like
+    catalog_install, for the data migration."""
+    for name, profiles in TEMPLATE_ROLE_PROFILES.items():
+        template = PlanTemplate.objects.filter(name=name).first()
+        if template is None or template.suits_role_profiles.exists():
+            continue
+        template.suits_role_profiles.add(*RoleProfile.objects.filter(name__in=profiles))

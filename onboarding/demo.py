@@ -107,6 +107,31 @@ TUITION = {
     "SAFe Agile Product Management": Decimal("1200"),
 }
 
+# Example figures for the demo catalog, so its tuition and hours views have something to
+# show: (provider, title) -> (list price, hours). Made up for the demo, not the
+# providers' prices; each course so priced says so in its description. The shipped
+# catalog (catalog.py) carries no prices: an organisation enters what it pays.
+EXAMPLE_COURSE_FIGURES: dict[tuple[str, str], tuple[Decimal | None, Decimal]] = {
+    ("Pragmatic Institute", "Foundations"): (Decimal("1300"), Decimal("16")),
+    ("Pragmatic Institute", "Focus"): (Decimal("1300"), Decimal("16")),
+    ("Pragmatic Institute", "Build"): (Decimal("1300"), Decimal("16")),
+    ("Pragmatic Institute", "Market"): (Decimal("1300"), Decimal("16")),
+    ("Pragmatic Institute", "Launch"): (Decimal("1300"), Decimal("16")),
+    ("AIPMM", "Certified Product Manager exam preparation"): (Decimal("600"), Decimal("20")),
+    ("Blackblot", "Product management professional training"): (Decimal("900"), Decimal("24")),
+    ("Scaled Agile", "SAFe Product Owner/Product Manager"): (Decimal("1000"), Decimal("16")),
+    ("Scaled Agile", "SAFe Agile Product Management"): (Decimal("1200"), Decimal("24")),
+    # In-house courses are free already; only their hours are examples.
+    ("In-house", "How we build products here"): (None, Decimal("4")),
+    ("In-house", "Working with our engineering teams"): (None, Decimal("3")),
+    ("In-house", "Customer discovery interviews"): (None, Decimal("2")),
+    ("In-house", "Reading our P&L"): (None, Decimal("2")),
+}
+EXAMPLE_FIGURES_NOTE = (
+    "Example figures (demo data): the tuition and hours of this course are made up "
+    "for the demo, not the provider's prices."
+)
+
 NOT_STARTED, ON_TRACK, AT_RISK, OVERDUE, COMPLETE = (
     "not_started",
     "on_track",
@@ -505,6 +530,7 @@ class SeedResult:
     hires_created: int = 0
     hires_existing: int = 0
     past_cohort_created: int = 0
+    example_courses_priced: int = 0
     # The demo hire who can sign in to their own page: (username, password set?).
     hire_login: tuple[str, bool] | None = None
 
@@ -537,7 +563,35 @@ def seed(*, password: str, reset_passwords: bool, today: datetime.date) -> SeedR
         result.hire_login = _seed_hire_login(
             users=users, password=password, reset_password=reset_passwords
         )
+        # After the plans: priced courses would otherwise price the demo's assignments
+        # whose tuition is meant to be still open.
+        result.example_courses_priced = _seed_example_course_figures()
     return result
+
+
+def _seed_example_course_figures() -> int:
+    """Give the demo catalog example prices and hours where it has none; returns how many
+    courses changed. Figures someone entered are never replaced."""
+    changed = 0
+    for (provider, title), (tuition, hours) in EXAMPLE_COURSE_FIGURES.items():
+        course = Course.objects.filter(provider=provider, title=title).first()
+        if course is None:
+            continue
+        fields = []
+        if tuition is not None and course.tuition is None:
+            course.tuition = tuition
+            fields.append("tuition")
+        if course.duration_hours is None:
+            course.duration_hours = hours
+            fields.append("duration_hours")
+        if not fields:
+            continue
+        if EXAMPLE_FIGURES_NOTE not in course.description:
+            course.description = f"{course.description}\n\n{EXAMPLE_FIGURES_NOTE}".strip()
+            fields.append("description")
+        course.save(update_fields=fields)
+        changed += 1
+    return changed
 
 
 # The demo hire who signs in to their own page (/me/).

@@ -1,4 +1,7 @@
-"""Emails to hires: the invitation to their own plan. Plain text plus HTML, links from SITE_URL."""
+"""Emails to hires: the invitation to their own plan. Plain text plus HTML.
+
+Links follow SITE_URL, or the host the manager used when sending (onboarding/links.py).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .links import absolute_url
 from .models import HireInvitation
 
 
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def invitation_message(invitation: HireInvitation, token: str) -> EmailMultiAlternatives:
+def invitation_message(
+    invitation: HireInvitation, token: str, *, link_root: str | None = None
+) -> EmailMultiAlternatives:
     hire = invitation.hire
     context = {
         "hire": hire,
         "manager": hire.hiring_manager,
-        "url": absolute_url(reverse("onboarding:invitation_accept", args=[token])),
+        "url": absolute_url(reverse("onboarding:invitation_accept", args=[token]), root=link_root),
         "expires_at": invitation.expires_at,
         "username": hire.account.username if hire.account else hire.email,
     }
@@ -35,5 +37,7 @@ def invitation_message(invitation: HireInvitation, token: str) -> EmailMultiAlte
     return message
 
 
-def send_invitation(invitation: HireInvitation, token: str) -> None:
-    invitation_message(invitation, token).send()
+def send_invitation(
+    invitation: HireInvitation, token: str, *, link_root: str | None = None
+) -> None:
+    invitation_message(invitation, token, link_root=link_root).send()

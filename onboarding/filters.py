@@ -16,6 +16,13 @@ from django.utils import timezone
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
+
+def batch_change_reason(batch: str) -> str:
+    """What the first history row of each hire of an import says: the import writes it
+    (imports.commit) and the hires list's `?imported=` filter reads it."""
+    return f"Import {batch}"
+
+
 ARCHIVED_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
 
 # Longer than any name, email or title; a longer search is a paste gone wrong.
@@ -75,12 +82,21 @@ class HireFilterSet(ScopedFilterSet):
         label="Has overdue training",
         widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
+    undiscussed_guidance = django_filters.BooleanFilter(
+        method="filter_undiscussed_guidance",
+        label="Guidance not yet discussed",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+    )
     archived = django_filters.ChoiceFilter(
         choices=ARCHIVED_CHOICES,
         method="filter_archived",
         empty_label=None,
         null_value="active",
         label="Show",
+    )
+    # The hires of one import (where an import lands); kept as a hidden field.
+    imported = django_filters.CharFilter(
+        method="filter_imported", widget=forms.HiddenInput, max_length=40, label="Import"
     )
     hiring_manager = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), label="Hiring manager", empty_label="Any manager"
@@ -93,6 +109,7 @@ class HireFilterSet(ScopedFilterSet):
             ("hiring_manager__username", "manager"),
         ),
         label="Sort by",
+        empty_label="Latest start first",  # selectors.LISTS["hires"]
     )
 
     class Meta:
@@ -142,6 +159,19 @@ class HireFilterSet(ScopedFilterSet):
         )
         return queryset.filter(Exists(overdue) if value else ~Exists(overdue))
 
+    def filter_undiscussed_guidance(self, queryset, name, value):
+        # The same progress rows as the dashboard's "Guidance not yet discussed" card.
+        undiscussed = PlanProgress.objects.filter(
+            hire=OuterRef("pk"), undiscussed_guidance_count__gt=0
+        )
+        return queryset.filter(Exists(undiscussed) if value else ~Exists(undiscussed))
+
+    def filter_imported(self, queryset, name, value):
+        created = NewHire.history.filter(
+            history_type="+", history_change_reason=batch_change_reason(value)
+        )
+        return queryset.filter(pk__in=created.values("id"))
+
     def filter_archived(self, queryset, name, value):
         if value == "archived":
             return queryset.filter(archived_at__isnull=False)
@@ -186,6 +216,7 @@ class AssignmentFilterSet(ScopedFilterSet):
         field_name="plan__hire__role_profile",
         queryset=RoleProfile.objects.all(),
         empty_label="Any role profile",
+        label="Role profile",
     )
     archived = django_filters.ChoiceFilter(
         choices=ARCHIVED_CHOICES,
@@ -207,6 +238,7 @@ class AssignmentFilterSet(ScopedFilterSet):
             ("status", "status"),
         ),
         label="Sort by",
+        empty_label="Due date (default)",  # selectors.LISTS["assignments"]
     )
 
     class Meta:
@@ -247,6 +279,20 @@ class TuitionFilterSet(AssignmentFilterSet):
     year = django_filters.NumberFilter(
         field_name="due_date", lookup_expr="year", label="Year", min_value=2000, max_value=2100
     )
+    # Free courses cost nothing: their "Free 0.00" rows are left out unless asked for.
+    include_free = django_filters.BooleanFilter(
+        method="filter_include_free", label="Show free courses", widget=forms.CheckboxInput
+    )
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("include_free"):
+            queryset = queryset.exclude(paid_by=Assignment.PaidBy.FREE)
+        return queryset
+
+    def filter_include_free(self, queryset, name, value):
+        return queryset  # the default (leaving them out) is applied in qs
 
 
 def recent_quarters(today: datetime.date | None = None, count: int = 12) -> list[tuple[str, str]]:

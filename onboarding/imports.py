@@ -28,6 +28,7 @@ from django.db.models.functions import Lower
 
 from . import services
 from .exports import restore_cell
+from .filters import batch_change_reason
 from .forms.imports import HireRowForm
 from .models import NewHire, PlanTemplate, RoleProfile, User
 from .rules import can_view_all, manager_candidates, normalized_email
@@ -49,6 +50,21 @@ COLUMNS: dict[str, str] = {
     "a manager's imported hires are always their own.",
 }
 REQUIRED = ("full_name", "email", "start_date")
+# The downloadable template carries one filled-in row to show the format. A row whose
+# full name starts with this is an example: the import skips it (and says so), so a
+# file made from the template imports even if the example stays in.
+EXAMPLE_PREFIX = "Example:"
+EXAMPLE_ROW: dict[str, str] = {
+    "full_name": f"{EXAMPLE_PREFIX} Alex Rivera (rows starting with {EXAMPLE_PREFIX} are skipped)",
+    "email": "alex.rivera@example.com",
+    "title": "Senior Product Manager",
+    "role_profile": "Generalist product manager",
+    "start_date": "2026-09-01",
+    "new_to_product_management": "no",
+    "previous_role": "Engineering lead",
+    "notes": "Replace this row with your hires.",
+    "hiring_manager": "",
+}
 # Other spellings people (and our own exports) use for the same columns.
 ALIASES = {
     "name": "full_name",
@@ -94,6 +110,7 @@ class ImportPreview:
     errors: list[str] = field(default_factory=list)  # about the file as a whole
     ignored_columns: list[str] = field(default_factory=list)
     delimiter: str = ","
+    examples_skipped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -113,9 +130,12 @@ def normalise_header(name: str) -> str:
 
 
 def template_csv() -> bytes:
-    """The downloadable template: just the header row, UTF-8 with a BOM for Excel."""
+    """The downloadable template: the header row and one example row (which the import
+    skips), UTF-8 with a BOM for Excel."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(COLUMNS)
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerow([EXAMPLE_ROW[name] for name in COLUMNS])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
 
 
@@ -197,7 +217,11 @@ def parse(content: bytes, *, user: User) -> ImportPreview:
                 )
                 preview.rows.clear()
                 return preview
-            preview.rows.append(_read_row(number, cells, columns))
+            row = _read_row(number, cells, columns)
+            if row.values["full_name"].casefold().startswith(EXAMPLE_PREFIX.casefold()):
+                preview.examples_skipped += 1
+                continue
+            preview.rows.append(row)
     except MalformedCsv as error:
         preview.errors.append(str(error))
         preview.rows.clear()
@@ -323,8 +347,12 @@ def _validate(preview: ImportPreview, *, user: User) -> None:
             }
 
 
-def commit(content: bytes, *, user: User, template: PlanTemplate | None = None) -> list[NewHire]:
-    """Validate again and create every hire (and plan), or raise ImportRejected."""
+def commit(
+    content: bytes, *, user: User, template: PlanTemplate | None = None, batch: str = ""
+) -> list[NewHire]:
+    """Validate again and create every hire (and plan), or raise ImportRejected.
+
+    `batch` names the import in each hire's history, so its hires can be listed."""
     preview = parse(content, user=user)
     if not preview.ok:
         raise ImportRejected(preview)
@@ -333,7 +361,11 @@ def commit(content: bytes, *, user: User, template: PlanTemplate | None = None) 
         with transaction.atomic():
             for row in preview.rows:
                 try:
-                    hire = services.hire_create(actor=user, **row.cleaned)
+                    hire = services.hire_create(
+                        actor=user,
+                        change_reason=batch_change_reason(batch) if batch else None,
+                        **row.cleaned,
+                    )
                     if template is not None:
                         services.plan_create(actor=user, hire=hire, template=template)
                 except ValidationError as error:

@@ -326,6 +326,14 @@ class PlanTemplate(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    suits_role_profiles = models.ManyToManyField(
+        RoleProfile,
+        blank=True,
+        related_name="suited_templates",
+        verbose_name="suits role profiles",
+        help_text="A new plan for a hire of one of these role profiles starts from this "
+        "template (the manager can still choose another).",
+    )
     version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:

@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from . import expiry
+from . import expiry, links
 from .models import (
     Assignment,
     CheckIn,
@@ -49,8 +49,8 @@ STALE_CLAIM = datetime.timedelta(hours=1)
 
 
 def absolute_url(path: str) -> str:
-    """A link for an email or a calendar: SITE_URL plus the path."""
-    return f"{settings.SITE_URL}{path}"
+    """A link for an email made outside a request: the configured site plus the path."""
+    return links.absolute_url(path)
 
 
 @dataclass

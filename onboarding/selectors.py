@@ -29,6 +29,7 @@ from django.db.models import (
     Model,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -320,6 +321,15 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
             quarter=quarter,
             hiring_manager=F("plan__hire__hiring_manager__username"),
             currency=F("course__currency"),
+            # One value per username, so the groups stay the same; the page shows them.
+            **(
+                {
+                    "manager_first_name": F("plan__hire__hiring_manager__first_name"),
+                    "manager_last_name": F("plan__hire__hiring_manager__last_name"),
+                }
+                if named
+                else {}
+            ),
         )
         .annotate(
             assignments=Count("pk"),
@@ -329,7 +339,10 @@ def tuition_rows(queryset: QuerySet, sort: str = "quarter", *, named: bool = Fal
     order = list(exports.TUITION_SORTS[sort])
     chosen = {key.lstrip("-") for key in order}
     order += [key for key in exports.TUITION_DEFAULT_ORDER if key not in chosen]
-    return grouped.order_by(*order).values_list(*exports.TUITION_HEADER, named=named)
+    columns = list(exports.TUITION_HEADER)
+    if named:
+        columns += ["manager_first_name", "manager_last_name"]
+    return grouped.order_by(*order).values_list(*columns, named=named)
 
 
 def tuition_totals(queryset: QuerySet) -> list[dict]:
@@ -450,6 +463,18 @@ def plans_with_progress(user: User | None) -> QuerySet:
         .select_related("hire", "hire__role_profile", "hire__account", "owner", "template")
         .with_progress()
         .with_overdue_count()
+    )
+
+
+def suggested_template(hire: NewHire) -> PlanTemplate | None:
+    """The active template that names the hire's role profile as one it suits (the first
+    by name if several do), for the new-plan page to start from; None for a blank plan."""
+    if hire.role_profile_id is None:
+        return None
+    return (
+        PlanTemplate.objects.filter(active=True, suits_role_profiles=hire.role_profile_id)
+        .order_by("name")
+        .first()
     )
 
 
@@ -938,3 +963,58 @@ def _entries(model, rows: list, kind: str, subject, names: _NameLookup) -> list[
             )
         )
     return entries
+
+
+# --- search from the navigation bar ----------------------------------------------------------
+
+SEARCH_LIMIT = 10
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass
+class SearchResults:
+    """Up to SEARCH_LIMIT matches of each kind; `more_*` says whether there are others."""
+
+    text: str
+    hires: list[NewHire]
+    more_hires: bool
+    plans: list[TrainingPlan]
+    more_plans: bool
+    courses: list[Course]
+    more_courses: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hires or self.plans or self.courses)
+
+
+def _first(queryset: QuerySet) -> tuple[list, bool]:
+    rows = list(queryset[: SEARCH_LIMIT + 1])
+    return rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT
+
+
+def search(*, user: User, text: str) -> SearchResults:
+    """Hires and plans the user may see, and catalog courses, matching `text` (at most
+    SEARCH_LIMIT of each, active before archived or inactive): three queries."""
+    # PostgreSQL refuses NUL characters in a query: they cannot match anything anyway.
+    text = text.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    if not text:
+        return SearchResults(text, [], False, [], False, [], False)
+    hires, more_hires = _first(
+        NewHire.objects.visible_to(user)
+        .search(text)
+        .select_related("role_profile")
+        .order_by(F("archived_at").asc(nulls_first=True), "full_name", "pk")
+    )
+    plans, more_plans = _first(
+        TrainingPlan.objects.visible_to(user)
+        .filter(Q(title__icontains=text) | Q(hire__full_name__icontains=text))
+        .select_related("hire")
+        .order_by(F("hire__archived_at").asc(nulls_first=True), "hire__full_name", "title", "pk")
+    )
+    courses, more_courses = _first(
+        Course.objects.filter(Q(title__icontains=text) | Q(provider__icontains=text)).order_by(
+            "-active", "provider", "title", "pk"
+        )
+    )
+    return SearchResults(text, hires, more_hires, plans, more_plans, courses, more_courses)

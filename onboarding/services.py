@@ -12,7 +12,7 @@ import hashlib
 import os
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -163,7 +163,10 @@ def hire_create(
     new_to_product_management: bool = False,
     previous_role: str = "",
     notes: str = "",
+    change_reason: str | None = None,
 ) -> NewHire:
+    """A new hire; `change_reason` goes into its first history row (an import names
+    its batch there, so the hires list can show that import's hires)."""
     _check_may_manage(actor, "hiring_manager", hiring_manager, None)
     hire = NewHire(
         full_name=full_name.strip(),
@@ -178,6 +181,7 @@ def hire_create(
     )
     hire.full_clean()
     hire._history_user = actor
+    hire._change_reason = change_reason
     hire.save()
     return hire
 
@@ -228,6 +232,46 @@ def hire_unarchive(*, actor: User | None, hire: NewHire) -> NewHire:
         if hire.account_id is not None:
             User.objects.filter(pk=hire.account_id).update(is_active=True)
     return hire
+
+
+# --- several hires at once: the one-at-a-time services, all or nothing ----------------------
+
+BULK_ACTIONS = ("plan", "archive", "manager")
+
+
+def _each_hire(hires: Sequence[NewHire], write: Callable[[NewHire], object]) -> list:
+    """`write` for every hire in one transaction; the first refusal undoes them all and
+    names the hire it was about."""
+    done = []
+    for hire in hires:
+        try:
+            done.append(write(hire))
+        except ValidationError as error:
+            raise ValidationError(f"{hire.full_name}: {' '.join(error.messages)}") from error
+    return done
+
+
+@transaction.atomic
+def hire_bulk_plan_create(
+    *, actor: User | None, hires: Sequence[NewHire], template: PlanTemplate
+) -> list[TrainingPlan]:
+    """A plan from `template` for each hire, as plan_create would make it one by one."""
+    return _each_hire(hires, lambda hire: plan_create(actor=actor, hire=hire, template=template))
+
+
+@transaction.atomic
+def hire_bulk_archive(*, actor: User | None, hires: Sequence[NewHire]) -> list[NewHire]:
+    return _each_hire(hires, lambda hire: hire_archive(actor=actor, hire=hire))
+
+
+@transaction.atomic
+def hire_bulk_reassign(
+    *, actor: User | None, hires: Sequence[NewHire], hiring_manager: User
+) -> list[NewHire]:
+    """Give every hire another hiring manager (who-may-manage rules as for one hire)."""
+    return _each_hire(
+        hires, lambda hire: hire_update(actor=actor, hire=hire, hiring_manager=hiring_manager)
+    )
 
 
 # --- plans ---------------------------------------------------------------------------------
@@ -808,13 +852,14 @@ def invitation_token_hash(token: str) -> str:
 
 @transaction.atomic
 def invitation_send(
-    *, actor: User | None, hire: NewHire, notify: bool = True
+    *, actor: User | None, hire: NewHire, notify: bool = True, link_root: str | None = None
 ) -> tuple[HireInvitation, str]:
     """Invite a hire to their own plan: an account (made once), a one-time link by email.
 
     A new invitation revokes any open one. Returns the invitation and the token,
     which exists only in the email (the database keeps its hash). The email is
-    sent once the transaction commits (not with `notify=False`: demo data).
+    sent once the transaction commits (not with `notify=False`: demo data). `link_root`
+    is the site address for the link when the caller knows it (`links.site_root(request)`).
     """
     hire = NewHire.objects.select_for_update(of=("self",)).select_related("account").get(pk=hire.pk)
     if hire.is_archived:
@@ -851,7 +896,9 @@ def invitation_send(
         expires_at=now + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     if notify:
-        transaction.on_commit(lambda: emails.send_invitation(invitation, token))
+        transaction.on_commit(
+            lambda: emails.send_invitation(invitation, token, link_root=link_root)
+        )
     return invitation, token
 
 

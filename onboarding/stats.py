@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from . import expiry, selectors
+from .filters import HireFilterSet
 from .models import (
     Assignment,
     CheckIn,
@@ -30,6 +31,7 @@ from .models import (
 from .rules import (
     DUE_SOON_DAYS,
     Health,
+    can_view_all,
     check_in_due_within_q,
     check_in_overdue_q,
     overdue_cutoff,
@@ -45,6 +47,10 @@ SESSIONS_WITHIN_DAYS = 30
 # How many rows each "needs attention" list shows; the card gives the full count.
 ATTENTION_LIMIT = 8
 COHORT_MONTHS = 12
+# The tuition chart looks this many quarters back from this one (two years in all),
+# and this many ahead for courses already booked.
+TUITION_PAST_QUARTERS = 7
+TUITION_FUTURE_QUARTERS = 4
 
 
 def _active_assignments(user: User):
@@ -297,49 +303,112 @@ def cohort_completion(user: User, today: datetime.date | None = None) -> list[di
     return cohorts
 
 
+def _quarter_index(day: datetime.date) -> int:
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def _quarter_start(index: int) -> datetime.date:
+    return datetime.date(index // 4, index % 4 * 3 + 1, 1)
+
+
 def tuition_by_quarter(user: User, today: datetime.date | None = None) -> dict:
-    """Employer-paid and hire-paid tuition per quarter of this year and the last, per currency.
+    """Employer-paid and hire-paid tuition per quarter, per currency.
 
     A quarter is that of the assignment's due date (as in the tuition export);
-    waived courses cost nothing and are left out. Each currency has its own
-    quarters (`currencies`, in currency order): amounts are never added across
-    currencies.
+    waived courses cost nothing and are left out. The quarters run from the first
+    with tuition (at most TUITION_PAST_QUARTERS back) to the last with tuition
+    booked (at most TUITION_FUTURE_QUARTERS ahead), always including this one: empty
+    quarters before any spend are not drawn, and next quarter's booked courses are.
+    Each currency has its own quarters (`currencies`, in currency order): amounts are
+    never added across currencies.
     """
     today = today or timezone.localdate()
-    years = [today.year - 1, today.year]
+    current = _quarter_index(today)
+    window = (current - TUITION_PAST_QUARTERS, current + TUITION_FUTURE_QUARTERS)
     # The totals hold non-waived tuition per due date, payer and currency, in cents.
     rows = (
         DailyTotals.objects.visible_to(user)
         .active()
         .filter(
-            day__gte=datetime.date(years[0], 1, 1),
-            day__lte=datetime.date(years[1], 12, 31),
+            day__gte=_quarter_start(window[0]),
+            day__lt=_quarter_start(window[1] + 1),
         )
         # By day in SQL, folded into quarters here (see cohort_completion for why).
         .values("day", "currency")
         .annotate(employer=Sum("employer_tuition_cents"), hire=Sum("hire_tuition_cents"))
         .order_by()
     )
-    sums: dict[tuple[str, int, int, str], Decimal] = {}
+    sums: dict[tuple[str, int, str], Decimal] = {}
     for row in rows:
-        due = row["day"]
         for payer in (Assignment.PaidBy.EMPLOYER, Assignment.PaidBy.HIRE):
-            key = (row["currency"], due.year, (due.month - 1) // 3 + 1, payer)
+            key = (row["currency"], _quarter_index(row["day"]), payer)
             sums[key] = sums.get(key, Decimal(0)) + _from_cents(row[payer])
+    spent = {key[1] for key, amount in sums.items() if amount}
+    first, last = min(spent | {current}), max(spent | {current})
     currencies = []
     for currency in sorted({key[0] for key, amount in sums.items() if amount}):
         quarters = []
-        for year in years:
-            for quarter in range(1, 5):
-                employer = sums.get((currency, year, quarter, Assignment.PaidBy.EMPLOYER), 0)
-                hire = sums.get((currency, year, quarter, Assignment.PaidBy.HIRE), 0)
-                quarters.append(
-                    {
-                        "label": f"Q{quarter} {year}",
-                        "employer": float(employer),
-                        "hire": float(hire),
-                        "total": float(employer + hire),
-                    }
-                )
+        for index in range(first, last + 1):
+            employer = sums.get((currency, index, Assignment.PaidBy.EMPLOYER), 0)
+            hire = sums.get((currency, index, Assignment.PaidBy.HIRE), 0)
+            quarters.append(
+                {
+                    "label": f"Q{index % 4 + 1} {index // 4}",
+                    "employer": float(employer),
+                    "hire": float(hire),
+                    "total": float(employer + hire),
+                }
+            )
         currencies.append({"currency": currency, "quarters": quarters})
-    return {"years": years, "currencies": currencies}
+    return {
+        "first": f"Q{first % 4 + 1} {first // 4}",
+        "last": f"Q{last % 4 + 1} {last // 4}",
+        "currencies": currencies,
+    }
+
+
+@dataclass
+class ManagerRow:
+    """One hiring manager's line of the people-ops breakdown."""
+
+    manager: User
+    hires: int
+    overdue: int
+    at_risk: int
+
+
+def manager_breakdown(user: User, today: datetime.date | None = None) -> list[ManagerRow]:
+    """Active hires, hires with overdue training and hires at risk, per hiring manager,
+    for those who see every hire (empty for a manager).
+
+    Each figure is a count of the hires list with the same filter (HireFilterSet), so
+    the numbers are exactly what their links show: three grouped queries and one for
+    the managers, whatever the number of hires.
+    """
+    if not can_view_all(user):
+        return []
+
+    def per_manager(**filters: str) -> dict[int, int]:
+        found = HireFilterSet(filters, queryset=NewHire.objects.visible_to(user), user=user)
+        return dict(
+            found.qs.order_by()
+            .values_list("hiring_manager")
+            .annotate(n=Count("pk"))
+            .values_list("hiring_manager", "n")
+        )
+
+    hires = per_manager()
+    overdue = per_manager(has_overdue="true")
+    at_risk = per_manager(health=Health.AT_RISK)
+    rows = [
+        ManagerRow(
+            manager=manager,
+            hires=hires[manager.pk],
+            overdue=overdue.get(manager.pk, 0),
+            at_risk=at_risk.get(manager.pk, 0),
+        )
+        for manager in User.objects.filter(pk__in=hires)
+    ]
+    # Who needs a look first: most overdue, then most at risk.
+    rows.sort(key=lambda row: (-row.overdue, -row.at_risk, str(row.manager).casefold()))
+    return rows

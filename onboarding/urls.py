@@ -14,6 +14,7 @@ from .views import (
     outcomes,
     plans,
     ramp,
+    search,
     system,
 )
 
@@ -34,4 +35,5 @@ urlpatterns = [
     *calendar.urlpatterns,
     *me.urlpatterns,
     *evidence.urlpatterns,
+    *search.urlpatterns,
 ]

@@ -68,6 +68,7 @@ def shipped_catalog(db):
         PlanTemplateItem=models.PlanTemplateItem,
         Guidance=models.Guidance,
     )
+    catalog.catalog_link_templates(PlanTemplate=models.PlanTemplate, RoleProfile=models.RoleProfile)
     framework.framework_install(
         Competency=models.Competency,
         RoleExpectation=models.RoleExpectation,

@@ -942,3 +942,9 @@ def test_it_lists_digest_deliveries_in_a_constant_number_of_queries(
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(page)
     assert len(response.context["cl"].result_list) >= 30
+
+
+def test_it_titles_the_admin_home_without_naming_a_role(owner_client):
+    body = owner_client.get(reverse("admin:index")).content.decode()
+    assert "People-ops workspace" not in body
+    assert "<h1>Your workspace</h1>" in body

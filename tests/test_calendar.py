@@ -253,6 +253,30 @@ def test_it_shows_the_profile_with_the_feed_link(owner_client, owner, owner_toke
     assert "csrfmiddlewaretoken" in html
 
 
+def test_it_links_to_the_requests_host_when_site_url_is_unset(
+    owner_client, owner, owner_token, plan, settings
+):
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["tracker.internal"]
+    AssignmentFactory(plan=plan, due_date=TODAY + 10 * DAY)
+    html = owner_client.get(reverse("onboarding:profile"), HTTP_HOST="tracker.internal:8123")
+    feed = f"tracker.internal:8123/calendar/{owner_token}.ics"
+    assert f'value="http://{feed}"' in html.content.decode()
+    assert f'href="webcal://{feed}"' in html.content.decode()
+
+    response = Client().get(feed_url(owner), HTTP_HOST="tracker.internal:8123")
+    [event] = events(Calendar.from_ical(response.content)).values()
+    assert str(event["URL"]).startswith("http://tracker.internal:8123/plans/")
+    # UIDs do not follow the address used, or a second address would duplicate events.
+    assert str(event["UID"]).endswith("@localhost")
+
+
+def test_it_prefers_site_url_to_the_requests_host(owner_client, owner, owner_token, settings):
+    settings.ALLOWED_HOSTS = ["tracker.internal"]
+    html = owner_client.get(reverse("onboarding:profile"), HTTP_HOST="tracker.internal:8123")
+    assert f'value="{SITE}/calendar/{owner_token}.ics"' in html.content.decode()
+
+
 def test_it_offers_to_create_a_link_when_there_is_none(owner_client):
     html = owner_client.get(reverse("onboarding:profile")).content.decode()
     assert "Create calendar link" in html and ".ics" not in html

@@ -420,3 +420,46 @@ def test_it_keeps_the_mileage_guidance_rule_and_slug_fixed(editor_client):
     assert mileage.slug == catalog.MILEAGE_SLUG
     assert mileage.rule == Guidance.Rule.ALWAYS
     assert mileage.body == "New words."
+
+
+def test_it_counts_only_a_managers_own_plans_on_a_guidance_page(
+    owner_client, owner, outsider, people_ops, client
+):
+    from onboarding.models import Guidance
+
+    from .factories import NewHireFactory, TrainingPlanFactory
+
+    mileage = Guidance.objects.get(slug="mileage-may-vary")
+    TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
+    for _ in range(2):
+        TrainingPlanFactory(hire=NewHireFactory(hiring_manager=outsider))
+    url = reverse("onboarding:guidance_detail", args=[mileage.pk])
+
+    body = owner_client.get(url).content.decode()
+    assert "1 of your hires' plan<" in body
+    # An internal identifier means nothing to a reader who cannot edit the library.
+    assert "Identifier" not in body and "mileage-may-vary" not in body
+
+    client.force_login(people_ops)
+    assert "3 plans<" in client.get(url).content.decode()
+
+
+def test_it_shows_the_guidance_identifier_to_editors(editor_client):
+    from onboarding.models import Guidance
+
+    mileage = Guidance.objects.get(slug="mileage-may-vary")
+    body = editor_client.get(reverse("onboarding:guidance_detail", args=[mileage.pk])).content
+    assert b"<code>mileage-may-vary</code>" in body
+
+
+def test_it_lets_an_editor_name_the_role_profiles_a_template_suits(editor_client):
+    from onboarding.models import PlanTemplate, RoleProfile
+
+    profile = RoleProfile.objects.get(name="Generalist product manager")
+    data = template_data([], suits_role_profiles=[str(profile.pk)])
+    response = editor_client.post(reverse("onboarding:plantemplate_create"), data)
+    template = PlanTemplate.objects.get(name="Fast start")
+    assert response.status_code == 302
+    assert list(template.suits_role_profiles.all()) == [profile]
+    page = editor_client.get(template.get_absolute_url()).content.decode()
+    assert f'<a href="{profile.get_absolute_url()}">Generalist product manager</a>' in page

@@ -21,6 +21,7 @@ from .factories import (
     AssignmentFactory,
     CourseFactory,
     HeldCertificationFactory,
+    ManagerFactory,
     NewHireFactory,
     TrainingPlanFactory,
 )
@@ -248,6 +249,37 @@ def test_it_caps_the_attention_lists_and_gives_the_total(owner, owner_client):
     assert "All hires with overdue training" in response.content.decode()
 
 
+def test_it_says_how_many_whole_days_training_is_overdue(owner, owner_client, hire):
+    AssignmentFactory(plan=TrainingPlanFactory(hire=hire), due_date=TODAY - 5 * DAY)
+    AssignmentFactory(plan=TrainingPlanFactory(hire=hire), due_date=TODAY - DAY)
+    body = owner_client.get(reverse("onboarding:home")).content.decode()
+    # A deadline is a date: no hours, which would change through the day.
+    assert re.search(r"· 5 days overdue</span>", body)
+    assert re.search(r"· 1 day overdue</span>", body)
+    assert "hour" not in body
+
+
+def test_it_links_every_plan_with_guidance_not_yet_discussed(owner, owner_client, outsider):
+    hires = [NewHireFactory(hiring_manager=owner) for _ in range(stats.ATTENTION_LIMIT + 3)]
+    for hire in hires:
+        TrainingPlanFactory(hire=hire)
+    discussed = NewHireFactory(hiring_manager=owner, full_name="Dora Discussed")
+    for attached in TrainingPlanFactory(hire=discussed).guidance.all():
+        services.plan_guidance_update(actor=owner, plan_guidance=attached, discussed=True)
+    TrainingPlanFactory(hire=NewHireFactory(hiring_manager=outsider))
+
+    home = owner_client.get(reverse("onboarding:home"))
+    assert len(home.context["attention"].guidance_plans) == stats.ATTENTION_LIMIT
+    assert home.context["cards"].plans_with_undiscussed_guidance == len(hires)
+    link = reverse("onboarding:hire_list") + "?undiscussed_guidance=true"
+    assert f'href="{link}"' in home.content.decode()
+
+    listed = owner_client.get(link).context["hires"]
+    assert {h.pk for h in listed} == {h.pk for h in hires}
+    others = owner_client.get(reverse("onboarding:hire_list") + "?undiscussed_guidance=false")
+    assert [h.full_name for h in others.context["hires"]] == ["Dora Discussed"]
+
+
 # --- charts ---------------------------------------------------------------------------------
 
 
@@ -273,23 +305,33 @@ def test_it_charts_completion_by_start_month(owner, owner_client):
     assert data["labels"][-1] == month_label(TODAY)
 
 
+def quarter_label(day: datetime.date) -> str:
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+
+
+def in_quarter(shift: int) -> datetime.date:
+    """The 15th of the middle month of the quarter `shift` quarters from this one."""
+    index = TODAY.year * 4 + (TODAY.month - 1) // 3 + shift
+    return datetime.date(index // 4, index % 4 * 3 + 2, 15)
+
+
 def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
     plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
-    last_year_q4 = datetime.date(TODAY.year - 1, 11, 15)
-    this_year_q1 = datetime.date(TODAY.year, 2, 1)
-    AssignmentFactory(plan=plan, due_date=last_year_q4, tuition_cost=100, paid_by="employer")
-    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=250, paid_by="hire")
-    AssignmentFactory(plan=plan, due_date=this_year_q1, tuition_cost=40, paid_by="employer")
-    AssignmentFactory(plan=plan, due_date=datetime.date(TODAY.year - 2, 5, 1), tuition_cost=9)
+    two_quarters_ago = in_quarter(-2)
+    this_quarter = TODAY
+    AssignmentFactory(plan=plan, due_date=two_quarters_ago, tuition_cost=100, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=this_quarter, tuition_cost=250, paid_by="hire")
+    AssignmentFactory(plan=plan, due_date=this_quarter, tuition_cost=40, paid_by="employer")
+    AssignmentFactory(plan=plan, due_date=TODAY - 3 * 365 * DAY, tuition_cost=9)
 
     response = owner_client.get(reverse("onboarding:home"))
     [usd] = response.context["tuition"]["currencies"]
     assert usd["currency"] == "USD"
     quarters = {q["label"]: q for q in usd["quarters"]}
-    assert len(quarters) == 8
-    assert quarters[f"Q4 {TODAY.year - 1}"]["employer"] == 100
-    assert quarters[f"Q1 {TODAY.year}"] == {
-        "label": f"Q1 {TODAY.year}",
+    assert len(quarters) == 3
+    assert quarters[quarter_label(two_quarters_ago)]["employer"] == 100
+    assert quarters[quarter_label(this_quarter)] == {
+        "label": quarter_label(this_quarter),
         "employer": 40,
         "hire": 250,
         "total": 290,
@@ -298,6 +340,20 @@ def test_it_charts_tuition_by_quarter_and_payer(owner, owner_client):
     assert data["currency"] == "USD"
     assert sum(data["employer"]) == 140
     assert sum(data["hire"]) == 250
+
+
+def test_it_charts_next_quarters_booked_tuition_and_no_empty_quarters_before(owner, owner_client):
+    plan = TrainingPlanFactory(hire=NewHireFactory(hiring_manager=owner))
+    next_quarter = in_quarter(1)
+    AssignmentFactory(plan=plan, due_date=next_quarter, tuition_cost=700, paid_by="employer")
+
+    response = owner_client.get(reverse("onboarding:home"))
+    data = json_script(response.content.decode(), "tuition-chart-data-USD")
+    assert data["labels"] == [quarter_label(TODAY), quarter_label(next_quarter)]
+    assert data["employer"] == [0, 700]
+    assert f"from {quarter_label(TODAY)} to {quarter_label(next_quarter)}" in (
+        response.content.decode()
+    )
 
 
 def test_it_never_adds_currencies_together_on_the_home_page(owner, owner_client):
@@ -451,3 +507,55 @@ def test_it_explains_a_rejected_password_change(owner_client, owner):
     assert "Your password was not changed" in response.content.decode()
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
+
+
+# --- per-manager breakdown (people-ops) -----------------------------------------------------
+
+
+def test_it_breaks_hires_down_per_manager_for_people_ops(people_ops_client, owner, outsider):
+    late = NewHireFactory(hiring_manager=owner, full_name="Lara Late")
+    AssignmentFactory(plan=TrainingPlanFactory(hire=late), due_date=TODAY - 3 * DAY)
+    risky = NewHireFactory(hiring_manager=owner, full_name="Rick Risky")
+    AssignmentFactory(plan=TrainingPlanFactory(hire=risky), due_date=TODAY + 3 * DAY)
+    NewHireFactory(hiring_manager=owner, full_name="Nina NoPlan")
+    NewHireFactory(hiring_manager=outsider, full_name="Otto Fine")
+    archived = NewHireFactory(hiring_manager=outsider, full_name="Old Archived")
+    services.hire_archive(actor=None, hire=archived)
+
+    response = people_ops_client.get(reverse("onboarding:home"))
+    rows = [
+        (str(r.manager), r.hires, r.overdue, r.at_risk) for r in response.context["manager_rows"]
+    ]
+    assert rows == [("Olive Owner", 3, 1, 1), (str(outsider), 1, 0, 0)]
+
+    # Every figure links to the hires list that shows exactly those hires.
+    body = response.content.decode()
+    base = reverse("onboarding:hire_list")
+    for query, names in (
+        (f"hiring_manager={owner.pk}", {"Lara Late", "Rick Risky", "Nina NoPlan"}),
+        (f"hiring_manager={owner.pk}&amp;has_overdue=true", {"Lara Late"}),
+        (f"hiring_manager={owner.pk}&amp;health=at_risk", {"Rick Risky"}),
+    ):
+        assert f'href="{base}?{query}"' in body
+        listed = people_ops_client.get(f"{base}?{query.replace('&amp;', '&')}")
+        assert {hire.full_name for hire in listed.context["hires"]} == names
+
+
+def test_it_shows_no_breakdown_to_a_manager(owner_client, owner):
+    NewHireFactory(hiring_manager=owner)
+    response = owner_client.get(reverse("onboarding:home"))
+    assert response.context["manager_rows"] == []
+    assert "Hires per manager" not in response.content.decode()
+
+
+def test_it_breaks_down_in_a_fixed_number_of_queries(people_ops, outsider, owner):
+    for manager in (owner, outsider):
+        NewHireFactory(hiring_manager=manager)
+    stats.manager_breakdown(people_ops)  # loads the user's permissions once
+    with CaptureQueriesContext(connection) as few:
+        stats.manager_breakdown(people_ops)
+    for _ in range(3):
+        NewHireFactory(hiring_manager=ManagerFactory())
+    with CaptureQueriesContext(connection) as more:
+        stats.manager_breakdown(people_ops)
+    assert len(more.captured_queries) == len(few.captured_queries)

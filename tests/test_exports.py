@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -363,7 +364,15 @@ def test_it_exports_tuition_by_quarter_manager_and_payer(owner_client, tuition_w
         ["2025-Q1", "owner", "employer", "USD", "2", "1500.50"],
         ["2025-Q2", "owner", "employer", "EUR", "1", "200.00"],
         ["2025-Q2", "owner", "hire", "USD", "1", "300.00"],
-        ["2026-Q1", "owner", "free", "USD", "1", "0.00"],
+    ]
+    # Free courses' "0.00" rows only when asked for, on the page and in its export alike.
+    assert download(owner_client, "tuition", "?include_free=on")[-1] == [
+        "2026-Q1",
+        "owner",
+        "free",
+        "USD",
+        "1",
+        "0.00",
     ]
 
 
@@ -745,6 +754,13 @@ def test_it_shows_tuition_totals_per_currency(owner_client, tuition_world):
     assert 'href="/exports/tuition.csv?year=2025"' in page.content.decode()
 
 
+def test_it_names_managers_by_full_name_on_the_tuition_page(people_ops_client, tuition_world):
+    page = people_ops_client.get(reverse("onboarding:tuition") + "?year=2025")
+    body = page.content.decode()
+    assert "<td>Olive Owner</td>" in body
+    assert "<td>owner</td>" not in body
+
+
 def test_it_caps_the_assignment_count_on_huge_lists(owner_client, plan, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "cap", 3)
     for _ in range(5):
@@ -760,3 +776,20 @@ def test_it_counts_exactly_below_the_cap(owner_client, plan):
     body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
     assert "2 assignments" in body
     assert "More than" not in body
+
+
+def test_it_labels_the_assignment_filters_in_plain_words(owner_client):
+    body = owner_client.get(reverse("onboarding:assignment_list")).content.decode()
+    assert "Plan hire role profile" not in body
+    assert re.search(r'for="id_role_profile" class="form-label">\s*Role profile\s*<', body)
+    assert "---------" not in body
+    assert "Due date (default)" in body
+
+
+def test_it_hides_free_rows_on_the_tuition_page_unless_asked(owner_client, tuition_world):
+    url = reverse("onboarding:tuition")
+    payers = {row.paid_by for row in owner_client.get(url).context["page"].object_list}
+    assert "free" not in payers
+    shown = owner_client.get(url + "?include_free=on")
+    assert "free" in {row.paid_by for row in shown.context["page"].object_list}
+    assert 'href="/exports/tuition.csv?include_free=on"' in shown.content.decode()

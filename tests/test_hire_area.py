@@ -74,6 +74,19 @@ def course(plan):
 # --- invitations ---------------------------------------------------------------------------------
 
 
+def test_it_links_the_invitation_to_the_managers_host_when_site_url_is_unset(
+    owner_client, hire, plan, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = ""
+    settings.ALLOWED_HOSTS = ["tracker.internal"]
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("onboarding:hire_invite", args=[hire.pk]), HTTP_HOST="tracker.internal:8123"
+        )
+    [message] = mail.outbox
+    assert "http://tracker.internal:8123/invitations/" in message.body
+
+
 def test_it_invites_a_hire_with_a_one_time_link_stored_hashed(
     owner_client, owner, hire, plan, django_capture_on_commit_callbacks
 ):

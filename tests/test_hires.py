@@ -517,7 +517,32 @@ def test_it_shows_plans_with_progress_health_and_links(owner_client, hire):
 def test_it_invites_a_first_plan(owner_client, hire):
     body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
     assert "No training plan yet." in body
-    assert "Create a plan" in body
+    assert ">New plan</a>" in body
+
+
+def test_it_offers_one_new_plan_button_with_or_without_plans(owner_client, hire):
+    url = reverse("onboarding:hire_detail", args=[hire.pk])
+    new_plan = f'href="{reverse("onboarding:plan_create", args=[hire.pk])}"'
+    assert owner_client.get(url).content.decode().count(new_plan) == 1
+    TrainingPlanFactory(hire=hire)
+    body = owner_client.get(url).content.decode()
+    assert body.count(new_plan) == 1
+    assert "Create a plan" not in body
+
+
+def test_it_starts_hire_and_plan_breadcrumbs_at_hires(owner_client, hire):
+    plan = TrainingPlanFactory(hire=hire)
+    hires = f'<li class="breadcrumb-item"><a href="{reverse("onboarding:hire_list")}">Hires</a>'
+    for url in (
+        reverse("onboarding:hire_detail", args=[hire.pk]),
+        reverse("onboarding:plan_detail", args=[plan.pk]),
+        reverse("onboarding:plan_create", args=[hire.pk]),
+        reverse("onboarding:plan_edit", args=[plan.pk]),
+    ):
+        body = owner_client.get(url).content.decode()
+        crumbs = body[body.index('<ol class="breadcrumb">') :]
+        assert crumbs.split("</li>")[0].strip().endswith("Hires</a>"), url
+        assert hires in body
 
 
 def test_it_shows_who_changed_what(owner_client, owner, hire):
@@ -585,3 +610,51 @@ def test_it_counts_assignments_of_every_status(owner_client, hire):
     assert Assignment.objects.filter(plan=plan).count() == 2
     response = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk]))
     assert response.context["plans"][0].health == "complete"
+
+
+def role_card(body: str) -> str:
+    start = body.index('id="role-heading"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_it_renders_role_expectations_as_paragraphs_and_lists(owner_client, hire):
+    from onboarding.models import RoleProfile
+
+    profile = RoleProfile.objects.create(
+        name="Platform PM",
+        archetype="technical",
+        expectations="Owns the platform roadmap.\n- Talks to <b>engineers</b>\n- Ships\n\n"
+        "Adapt this list.\n<script>alert(1)</script>",
+    )
+    services.hire_update(actor=None, hire=hire, role_profile=profile)
+    body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    card = role_card(body)
+    assert (
+        "<p>Owns the platform roadmap.</p><ul><li>Talks to &lt;b&gt;engineers&lt;/b&gt;</li>"
+        "<li>Ships</li></ul><p>Adapt this list.<br>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    ) in card
+    assert "- " not in card.split("Platform PM", 1)[1]
+    # The role is named once on the page's top, in the card: not again beside the title
+    # nor as its archetype when that reads the same.
+    assert card.count("Platform PM") == 1
+    header = body[body.index("<h1") : body.index('id="profile-heading"')]
+    assert "Platform PM" not in header
+
+
+def test_it_names_the_archetype_only_when_it_adds_something(owner_client, hire):
+    from onboarding.models import RoleProfile
+
+    same = RoleProfile.objects.create(name="Generalist", archetype="generalist")
+    services.hire_update(actor=None, hire=hire, role_profile=same)
+    card = role_card(
+        owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    )
+    assert card.count("Generalist") == 1
+
+
+def test_it_collapses_the_change_history(owner_client, owner, hire):
+    build_history(owner, hire, plans=1, assignments=2)
+    body = owner_client.get(reverse("onboarding:hire_detail", args=[hire.pk])).content.decode()
+    start = body.index('<details class="history-details">')
+    assert 'id="history-heading"' in body[start : start + 300]
+    assert "changes)</span></summary>" in body

@@ -86,11 +86,27 @@ def test_it_lets_managers_and_people_ops_in_and_no_one_else(
         assert browser.get(url).status_code == status
 
 
-def test_it_offers_a_template_with_the_columns(owner_client):
+def test_it_offers_a_template_with_the_columns_and_an_example_row(owner_client):
     response = owner_client.get(reverse("onboarding:hire_import_template"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="hire-import-template.csv"' in response["Content-Disposition"]
-    assert response.content == b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n"
+    header, example, end = response.content.split(b"\r\n")
+    assert header == b"\xef\xbb\xbf" + HEADER.encode() and end == b""
+    assert example.startswith(b"Example: Alex Rivera")
+    assert b"alex.rivera@example.com" in example
+
+
+def test_it_skips_the_templates_example_row(owner_client, owner):
+    template = owner_client.get(reverse("onboarding:hire_import_template")).content
+    content = template + GOOD_ROWS[1].encode() + b"\r\n"
+    preview = upload(owner_client, content)
+    assert [row.values["full_name"] for row in preview.context["preview"].rows] == ["Grace Hopper"]
+    assert "Skipped 1 example row" in html(preview)
+    confirm(owner_client, preview)
+    assert list(NewHire.objects.values_list("full_name", flat=True)) == ["Grace Hopper"]
+
+    only_example = upload(owner_client, template)
+    assert "no hires" in html(only_example)
 
 
 # --- preview, then commit -----------------------------------------------------------------
@@ -131,6 +147,29 @@ def test_it_previews_every_row_then_imports_on_confirmation(owner_client, owner,
     assert ada.history.first().history_user == owner
     followed = owner_client.get(response["Location"])
     assert "Imported 2 hires" in html(followed)
+
+
+def test_it_lands_on_the_hires_it_imported(owner_client, owner, profile):
+    NewHireFactory(hiring_manager=owner, full_name="Earlier Hire")
+    response = confirm(owner_client, upload(owner_client, csv_file(*GOOD_ROWS)))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("onboarding:hire_list") + "?imported=")
+
+    landed = owner_client.get(response["Location"])
+    names = {hire.full_name for hire in landed.context["hires"]}
+    assert names == {"Ada Lovelace", "Grace Hopper"}
+    body = html(landed)
+    assert "Imported 2 hires" in body
+    assert "These are the hires of the import you just made." in body
+    # Applying another filter keeps the import (a hidden field of the filter form).
+    assert 'type="hidden" name="imported"' in body
+
+    second = confirm(
+        owner_client,
+        upload(owner_client, csv_file("Alan Turing,alan@example.com,,,2025-10-01,no,,,")),
+    )
+    again = owner_client.get(second["Location"])
+    assert [hire.full_name for hire in again.context["hires"]] == ["Alan Turing"]
 
 
 def test_it_creates_plans_from_a_template_with_their_guidance(owner_client, owner, profile):

@@ -204,6 +204,42 @@ def test_it_shows_each_template_course_with_its_computed_due_date(owner_client, 
     assert f'name="rows_for" value="{template.pk}"' in html
 
 
+def test_it_preselects_the_template_that_suits_the_hires_role_profile(owner_client, hire, template):
+    from onboarding.models import RoleProfile
+
+    profile = RoleProfile.objects.create(name="Platform PM", archetype="technical")
+    template.suits_role_profiles.add(profile)
+    services.hire_update(actor=None, hire=hire, role_profile=profile)
+    url = reverse("onboarding:plan_create", args=[hire.pk])
+
+    response = owner_client.get(url)
+    assert response.context["form"]["template"].value() == template.pk
+    html = response.content.decode()
+    assert f'<option value="{template.pk}" selected>' in html
+    assert "Discovery" in html and "Pricing" in html  # its courses, ready to check
+    assert "suits the Platform PM role profile" in html
+    # A choice made, even a blank plan, is kept.
+    blank = owner_client.get(url, {"template": ""})
+    assert blank.context["form"]["template"].value() is None
+
+
+def test_it_starts_blank_when_no_template_suits_the_role_profile(owner_client, hire, template):
+    response = owner_client.get(reverse("onboarding:plan_create", args=[hire.pk]))
+    assert response.context["form"]["template"].value() is None
+
+
+def test_it_links_the_shipped_templates_to_their_role_profiles(db):
+    from onboarding.models import PlanTemplate, RoleProfile
+
+    technical = RoleProfile.objects.get(name="Technical product manager (APM-style)")
+    owner_profile = RoleProfile.objects.get(name="Business owner (P&L)")
+    assert set(technical.suited_templates.values_list("name", flat=True)) == {
+        "Experienced product manager"
+    }
+    assert set(owner_profile.suited_templates.values_list("name", flat=True)) == {"Business owner"}
+    assert not PlanTemplate.objects.get(name="SAFe organisation").suits_role_profiles.exists()
+
+
 def test_it_swaps_in_the_template_rows_for_htmx(owner_client, hire, template):
     url = reverse("onboarding:plan_create", args=[hire.pk])
     response = owner_client.get(url, {"template": template.pk}, **HTMX)

@@ -206,7 +206,6 @@ def test_it_seeds_hires_in_every_state(seeded):
 
 
 def test_it_seeds_consistent_assignments_with_round_tuition(seeded):
-    from onboarding.models import Course
 
     assert set(Assignment.objects.values_list("status", flat=True)) == set(Assignment.Status.values)
     completed = Assignment.objects.filter(status=Assignment.Status.COMPLETED)
@@ -221,10 +220,44 @@ def test_it_seeds_consistent_assignments_with_round_tuition(seeded):
     assert paid.filter(paid_by=Assignment.PaidBy.EMPLOYER).exists()
     assert paid.filter(paid_by=Assignment.PaidBy.HIRE).exists()
     assert all(amount % 100 == 0 for amount in paid.values_list("tuition_cost", flat=True))
-    assert not Course.objects.filter(tuition__gt=0).exists()  # prices only on assignments
     templated = TrainingPlan.objects.filter(template__isnull=False)
     assert templated.count() == TrainingPlan.objects.count()
     assert set(templated.values_list("template__name", flat=True)) == set(demo.TEMPLATES.values())
+
+
+def test_it_gives_demo_courses_example_prices_and_hours_marked_as_such(seeded, client):
+    from onboarding.models import Course
+
+    priced = Course.objects.filter(tuition__gt=0)
+    assert priced.count() == 9
+    assert not Course.objects.filter(duration_hours__isnull=True).exists()
+    for course in priced:
+        assert demo.EXAMPLE_FIGURES_NOTE in course.description
+    # The demo's own tuition stays: a hire whose price is still open keeps no price.
+    assert Assignment.objects.filter(tuition_cost__isnull=True, paid_by="employer").exists()
+    client.force_login(User.objects.get(username="maria"))
+    foundations = priced.get(title="Foundations")
+    page = client.get(foundations.get_absolute_url()).content.decode()
+    assert "1,300.00 USD" in page and "16.0 hours" in page
+    assert "Example figures (demo data)" in page
+
+
+def test_it_ships_the_catalog_without_prices(db):
+    from onboarding.models import Course
+
+    assert not Course.objects.filter(tuition__gt=0).exists()
+
+
+def test_it_keeps_course_figures_someone_entered(db):
+    from decimal import Decimal
+
+    from onboarding.models import Course
+
+    Course.objects.filter(title="Foundations").update(tuition=Decimal("1495"))
+    seed("--password", "demo-pass-1234")
+    foundations = Course.objects.get(title="Foundations")
+    assert foundations.tuition == Decimal("1495")
+    assert foundations.duration_hours == Decimal("16")
 
 
 def test_it_seeds_certifications_guidance_and_history(seeded):
@@ -265,3 +298,32 @@ def test_it_explains_a_missing_catalog(db):
     with pytest.raises(CommandError, match="no plan template 'SAFe organisation'"):
         seed()
     assert not NewHire.objects.exists()  # all or nothing
+
+
+def test_it_prints_the_password_last(few_hires):
+    lines = [line for line in seed().splitlines() if line.strip()]
+    assert lines[-1].startswith("Password: ")
+
+
+def test_it_repeats_the_sign_in_details_once_make_run_has_started_the_server():
+    import pathlib
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    recipe = subprocess.run(  # noqa: S603 (a fixed make command of this repository)
+        [make, "-n", "run", "PORT=8123", "HOST=0.0.0.0"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "runserver 0.0.0.0:8123" in recipe
+    assert "SITE_URL:-http://0.0.0.0:8123" in recipe
+    # The block from "Sign in at" (users, password last) is printed again after a pause.
+    assert "sleep 3" in recipe and "/^Sign in at/,$p" in recipe
+    readme = (root / "README.md").read_text()
+    assert "make run PORT=8123" in readme and "HOST=0.0.0.0" in readme

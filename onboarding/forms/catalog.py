@@ -80,8 +80,11 @@ class RoleProfileForm(VersionedForm, forms.ModelForm):
 class PlanTemplateForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = PlanTemplate
-        fields = ["name", "description", "active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "description", "suits_role_profiles", "active"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "suits_role_profiles": forms.CheckboxSelectMultiple,
+        }
         help_texts = {"active": "Inactive templates are not offered for new plans."}
 
 

@@ -11,7 +11,7 @@ from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
 from django import forms
 from django.db.models import Q
 
-from ..models import NewHire, RoleProfile, User
+from ..models import NewHire, PlanTemplate, RoleProfile, User
 from ..rules import can_view_all, manager_candidates
 from ..services import HIRE_FIELDS
 
@@ -88,3 +88,44 @@ class HireForm(forms.ModelForm):
     def changes(self) -> dict[str, object]:
         """The service arguments: every editable field on the form."""
         return {name: self.cleaned_data[name] for name in HIRE_FIELDS if name in self.fields}
+
+
+class HireBulkForm(forms.Form):
+    """What to do with the hires ticked in the hires list (the hires come separately,
+    checked against what the user may see)."""
+
+    action = forms.ChoiceField(
+        label="With the selected hires",
+        choices=[
+            ("plan", "Give each a plan from a template"),
+            ("archive", "Archive them"),
+            ("manager", "Change their hiring manager"),
+        ],
+    )
+    template = forms.ModelChoiceField(
+        queryset=PlanTemplate.objects.filter(active=True).order_by("name"),
+        required=False,
+        empty_label="Choose a template",
+        label="Template",
+    )
+    hiring_manager = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Choose a manager"
+    )
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if can_view_all(user):
+            self.fields["hiring_manager"].queryset = manager_candidates(user)
+        else:
+            # Only people-ops hand hires to someone else.
+            self.fields["action"].choices = self.fields["action"].choices[:2]
+            del self.fields["hiring_manager"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        action = data.get("action")
+        if action == "plan" and not data.get("template"):
+            self.add_error("template", "Choose the template the plans start from.")
+        if action == "manager" and not data.get("hiring_manager"):
+            self.add_error("hiring_manager", "Choose the new hiring manager.")
+        return data

@@ -7,9 +7,12 @@ row, because a 50-row table would otherwise pay for 50 template renders.
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import template
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from .. import expiry
 from ..rules import HEALTH_LABELS, HEALTH_RULES, Health
@@ -76,6 +79,11 @@ def progress_bar(percent: int | None, label: str = "Progress") -> str:
     )
 
 
+# Shown on a sortable header that is not the current sort, so sortable columns look
+# different from plain ones.
+SORTABLE_ARROW = "↕"
+
+
 @register.simple_tag(takes_context=True)
 def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
     """A table header that sorts by `key` (the OrderingFilter's `sort` parameter).
@@ -106,10 +114,12 @@ def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
             arrow,
         )
     return format_html(
-        '<th scope="col" class="{}"><a class="sort-link" href="?{}">{}</a></th>',
+        '<th scope="col" class="{}"><a class="sort-link" href="?{}">{}'
+        '<span class="sort-arrow sort-arrow-idle" aria-hidden="true"> {}</span></a></th>',
         extra_class,
         params.urlencode(),
         label,
+        SORTABLE_ARROW,
     )
 
 
@@ -117,6 +127,59 @@ def sort_th(context, key: str, label: str, extra_class: str = "") -> str:
 def expiry_text(expires_on: datetime.date | None, today: datetime.date | None = None) -> str:
     """'expired', 'expires in N days' (within 90 days), or '' for later or never."""
     return expiry.expiry_label(expires_on, today)
+
+
+@register.filter
+def days_overdue(due_date: datetime.date | None, today: datetime.date | None = None) -> str:
+    """'N days overdue' for a date-only deadline: whole days, so it does not change by the
+    hour as `timesince` (which counts from midnight) did."""
+    if due_date is None:
+        return ""
+    days = ((today or timezone.localdate()) - due_date).days
+    return f"{days} day{'s' if days != 1 else ''} overdue"
+
+
+_BULLET = re.compile(r"^[-*•]\s+(?P<item>.*)$")
+
+
+@register.filter
+def simple_text(text: str | None) -> SafeString:
+    """Plain text written by people as HTML: blank lines separate paragraphs, lines that
+    start with "- ", "* " or "• " are a bullet list. Everything else is escaped text: no
+    markup gets through, whatever the text holds."""
+    blocks: list[SafeString] = []
+    lines: list[str] = []
+    items: list[str] = []
+
+    def close() -> None:
+        if lines:
+            blocks.append(
+                format_html(
+                    "<p>{}{}</p>",
+                    format_html_join("", "{}<br>", ((line,) for line in lines[:-1])),
+                    lines[-1],
+                )
+            )
+            lines.clear()
+        if items:
+            blocks.append(
+                format_html(
+                    "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items))
+                )
+            )
+            items.clear()
+
+    for raw in str(text or "").splitlines():
+        line = raw.strip()
+        bullet = _BULLET.match(line)
+        if not line or (bullet and lines) or (not bullet and items):
+            close()
+        if bullet:
+            items.append(bullet["item"])
+        elif line:
+            lines.append(line)
+    close()
+    return format_html_join("", "{}", ((block,) for block in blocks))
 
 
 @register.filter

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..calendar_feed import calendar_token_regenerate, calendar_token_revoke
 from ..forms.accounts import DigestPreferenceForm
-from ..reminders import absolute_url, digest_preference_set
+from ..links import absolute_url, site_root
+from ..reminders import digest_preference_set
 
 
 def feed_urls(request: HttpRequest) -> dict[str, str]:
@@ -19,8 +20,11 @@ def feed_urls(request: HttpRequest) -> dict[str, str]:
     token = request.user.calendar_token
     if not token:
         return {}
-    # SITE_URL, like the emails: the address a calendar app keeps should be the canonical one.
-    feed_url = absolute_url(reverse("onboarding:calendar_feed", args=[token]))
+    # SITE_URL when set (the canonical address a calendar app should keep), else the
+    # host this page was opened on: a link to another host and port would go nowhere.
+    feed_url = absolute_url(
+        reverse("onboarding:calendar_feed", args=[token]), root=site_root(request)
+    )
     return {
         "feed_url": feed_url,
         "webcal_url": "webcal://" + feed_url.split("://", 1)[1],

@@ -11,6 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from ..calendar_feed import build_feed
+from ..links import site_root
 from ..models import User
 
 
@@ -19,7 +20,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     owner = User.objects.filter(calendar_token=token, is_active=True).first()
     if owner is None:
         raise Http404("No such calendar.")
-    response = HttpResponse(build_feed(owner), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        build_feed(owner, link_root=site_root(request)), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="onboarding.ics"'
     # The URL is a secret: keep it out of shared caches and search engines.
     response["Cache-Control"] = "private, max-age=300"

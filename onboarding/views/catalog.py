@@ -35,7 +35,17 @@ from ..forms.catalog import (
     RoleExpectationFormSet,
     RoleProfileForm,
 )
-from ..models import Certification, Competency, Course, Guidance, PlanTemplate, RoleProfile
+from ..models import (
+    Certification,
+    Competency,
+    Course,
+    Guidance,
+    PlanGuidance,
+    PlanTemplate,
+    RoleProfile,
+    User,
+)
+from ..rules import can_view_all
 from ..staleness import stale_message
 
 PAGE_SIZE = 25
@@ -51,7 +61,8 @@ class Kind:
     plural: str
     search_fields: tuple[str, ...]
     list_queryset: Callable[[], QuerySet]
-    detail_context: Callable[[Model], dict] = field(default=lambda obj: {})
+    # (entry, user) -> extra context of the detail page
+    detail_context: Callable[[Model, User], dict] = field(default=lambda obj, user: {})
     # Rows edited on the same page (template items, expected levels), if any.
     formset_class: type[BaseInlineFormSet] | None = None
     formset_prefix: str = ""
@@ -86,23 +97,24 @@ class Kind:
         return f"onboarding.{action}_{self.model._meta.model_name}"
 
 
-def _course_detail(course: Course) -> dict:
+def _course_detail(course: Course, user: User) -> dict:
     return {
         "templates": PlanTemplate.objects.filter(items__course=course).order_by("name").distinct()
     }
 
 
-def _certification_detail(certification: Certification) -> dict:
+def _certification_detail(certification: Certification, user: User) -> dict:
     return {"courses": certification.courses.order_by("provider", "title")}
 
 
-def _template_detail(template: PlanTemplate) -> dict:
+def _template_detail(template: PlanTemplate, user: User) -> dict:
     return {
-        "items": template.items.select_related("course__certification").order_by("position", "id")
+        "items": template.items.select_related("course__certification").order_by("position", "id"),
+        "suits": template.suits_role_profiles.order_by("name"),
     }
 
 
-def _roleprofile_detail(profile: RoleProfile) -> dict:
+def _roleprofile_detail(profile: RoleProfile, user: User) -> dict:
     return {
         "expectations": profile.competency_expectations.select_related("competency").order_by(
             "competency__position", "competency__name"
@@ -110,7 +122,7 @@ def _roleprofile_detail(profile: RoleProfile) -> dict:
     }
 
 
-def _competency_detail(competency: Competency) -> dict:
+def _competency_detail(competency: Competency, user: User) -> dict:
     return {
         "expectations": competency.expectations.select_related("role_profile").order_by(
             "role_profile__name"
@@ -119,12 +131,19 @@ def _competency_detail(competency: Competency) -> dict:
     }
 
 
-def _course_competencies(course: Course) -> dict:
-    return {**_course_detail(course), "competencies": course.competencies.order_by("position")}
+def _course_competencies(course: Course, user: User) -> dict:
+    return {
+        **_course_detail(course, user),
+        "competencies": course.competencies.order_by("position"),
+    }
 
 
-def _guidance_detail(guidance: Guidance) -> dict:
-    return {"attached_count": guidance.attachments.count()}
+def _guidance_detail(guidance: Guidance, user: User) -> dict:
+    # The plans this user may see, not the organisation's: a manager's count is theirs.
+    return {
+        "attached_count": PlanGuidance.objects.visible_to(user).filter(guidance=guidance).count(),
+        "sees_every_plan": can_view_all(user),
+    }
 
 
 COURSES = Kind(
@@ -231,7 +250,11 @@ def catalog_list(request: HttpRequest, kind: Kind) -> HttpResponse:
 @login_required
 def catalog_detail(request: HttpRequest, kind: Kind, pk: int) -> HttpResponse:
     obj = get_object_or_404(kind.model, pk=pk)
-    context = {**_base_context(request, kind), "object": obj, **kind.detail_context(obj)}
+    context = {
+        **_base_context(request, kind),
+        "object": obj,
+        **kind.detail_context(obj, request.user),
+    }
     return render(request, f"onboarding/catalog/{kind.name}_detail.html", context)
 
 

@@ -25,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "cards": stats.cards(request.user, today, active_hires=counted),
         "attention": stats.attention(request.user, today),
+        "manager_rows": stats.manager_breakdown(request.user, today),
         "cohorts": cohorts,
         "tuition": tuition,
         # Read by static/js/charts.js from <script type="application/json"> tags,

@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
-from ..forms.hires import HireForm
+from ..forms.hires import HireBulkForm, HireForm
 from ..forms.plans import apply_service_errors
+from ..links import site_root
 from ..models import NewHire
 from ..rules import can_view_all
 from ..selectors import display_value
@@ -24,7 +26,58 @@ from ..selectors import display_value
 @login_required
 def hire_list(request: HttpRequest) -> HttpResponse:
     table = selectors.hire_table(user=request.user, data=request.GET)
+    if request.user.has_perm("onboarding.change_newhire"):
+        table["bulk_form"] = HireBulkForm(user=request.user)
     return render(request, "onboarding/hires/list.html", table)
+
+
+def _names(hires: list[NewHire]) -> str:
+    shown = ", ".join(hire.full_name for hire in hires[:5])
+    return shown + (f" and {len(hires) - 5} more" if len(hires) > 5 else "")
+
+
+@login_required
+@permission_required("onboarding.change_newhire", raise_exception=True)
+@require_POST
+def hire_bulk(request: HttpRequest) -> HttpResponse:
+    """One action for the hires ticked in the list: the same services as one at a time,
+    in one transaction (all or nothing), and a summary naming who changed."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("onboarding:hire_list")
+    ids = {value for value in request.POST.getlist("hires") if value.isdigit()}
+    hires = list(NewHire.objects.visible_to(request.user).filter(pk__in=ids).order_by("full_name"))
+    if len(hires) != len(ids):
+        raise Http404("Some of these hires do not exist or are someone else's.")
+    form = HireBulkForm(request.POST, user=request.user)
+    if not hires:
+        messages.error(request, "Nothing changed: tick the hires first.")
+        return redirect(back)
+    if not form.is_valid():
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        messages.error(request, f"Nothing changed: {problems}")
+        return redirect(back)
+    data = form.cleaned_data
+    count = f"{len(hires)} hire{'s' if len(hires) != 1 else ''}"
+    try:
+        if data["action"] == "plan":
+            services.hire_bulk_plan_create(
+                actor=request.user, hires=hires, template=data["template"]
+            )
+            done = f"Gave {count} a plan from “{data['template']}”"
+        elif data["action"] == "archive":
+            services.hire_bulk_archive(actor=request.user, hires=hires)
+            done = f"Archived {count}"
+        else:
+            services.hire_bulk_reassign(
+                actor=request.user, hires=hires, hiring_manager=data["hiring_manager"]
+            )
+            done = f"Moved {count} to {data['hiring_manager']}"
+    except ValidationError as error:
+        messages.error(request, f"Nothing changed: {' '.join(error.messages)}")
+        return redirect(back)
+    messages.success(request, f"{done}: {_names(hires)}.")
+    return redirect(back)
 
 
 # --- create and edit ---------------------------------------------------------------------
@@ -148,7 +201,9 @@ def hire_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
 def hire_invite(request: HttpRequest, pk: int) -> HttpResponse:
     hire = get_object_or_404(NewHire.objects.visible_to(request.user), pk=pk)
     try:
-        invitation, _token = services.invitation_send(actor=request.user, hire=hire)
+        invitation, _token = services.invitation_send(
+            actor=request.user, hire=hire, link_root=site_root(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -200,6 +255,7 @@ def hire_detail(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns = [
     path("hires/", hire_list, name="hire_list"),
     path("hires/new/", hire_create, name="hire_create"),
+    path("hires/bulk/", hire_bulk, name="hire_bulk"),
     path("hires/<int:pk>/", hire_detail, name="hire_detail"),
     path("hires/<int:pk>/edit/", hire_edit, name="hire_edit"),
     path("hires/<int:pk>/archive/", hire_archive, name="hire_archive"),

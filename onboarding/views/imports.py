@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import secrets
 import zlib
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import imports
@@ -57,6 +58,7 @@ def _page(request: HttpRequest, **context) -> HttpResponse:
     context.setdefault("columns", imports.COLUMNS)
     context.setdefault("required", imports.REQUIRED)
     context.setdefault("max_rows", imports.MAX_ROWS)
+    context.setdefault("example_prefix", imports.EXAMPLE_PREFIX)
     return render(request, TEMPLATE, context)
 
 
@@ -114,15 +116,17 @@ def _commit(request: HttpRequest) -> HttpResponse:
                 request, "The chosen plan template is no longer available. Nothing was imported."
             )
             return redirect("onboarding:hire_import")
+    batch = secrets.token_urlsafe(9)
     try:
-        hires = imports.commit(stored["bytes"], user=request.user, template=template)
+        hires = imports.commit(stored["bytes"], user=request.user, template=template, batch=batch)
     except imports.ImportRejected as rejected:
         # The database changed since the preview (say, someone added one of these hires).
         messages.error(request, _rejection(rejected.preview))
         return _page(request, preview=rejected.preview, template=template)
     plans = f", each with a plan from “{template.name}”" if template else ""
     messages.success(request, f"Imported {len(hires)} hire{'s' if len(hires) != 1 else ''}{plans}.")
-    return redirect("onboarding:home")
+    # Land on what was just imported: the hires list filtered to this import.
+    return redirect(f"{reverse('onboarding:hire_list')}?{urlencode({'imported': batch})}")
 
 
 @require_GET

@@ -88,7 +88,14 @@ def plan_create(request: HttpRequest, hire_pk: int) -> HttpResponse:
         NewHire.objects.visible_to(request.user).select_related("hiring_manager"), pk=hire_pk
     )
     params = request.POST if request.method == "POST" else request.GET
-    template = _chosen_template(params)
+    # Opened afresh, the page starts from the template that suits the hire's role
+    # profile; once someone has chosen (even "Blank plan"), their choice stands.
+    suggested = None
+    if "template" not in params:
+        suggested = selectors.suggested_template(hire)
+        template = suggested
+    else:
+        template = _chosen_template(params)
     chosen = str(template.pk) if template else ""
     initial = {
         "template": template,
@@ -96,6 +103,11 @@ def plan_create(request: HttpRequest, hire_pk: int) -> HttpResponse:
         "target_date": params.get("target_date") or None,
     }
     form = PlanCreateForm(hire=hire, template=template, initial=initial)
+    if suggested is not None:
+        form.fields["template"].help_text = (
+            f"Chosen because it suits the {hire.role_profile} role profile; pick another or "
+            "a blank plan if this hire needs something else. " + form.fields["template"].help_text
+        )
 
     if request.method == "POST":
         if request.POST.get("rows_for", "") != chosen:
@@ -444,7 +456,13 @@ def plan_guidance_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "onboarding/plans/_guidance_response.html",
-        {"pg": item, "notice": notice, "error": error, "draft": draft},
+        {
+            "pg": item,
+            "notice": notice,
+            "error": error,
+            "draft": draft,
+            "note_saved": note is not None and not error,
+        },
         status=409 if draft is not None else 200,
     )
 

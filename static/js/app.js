@@ -47,4 +47,16 @@
       ? "Someone else changed this while you were working. Reload the page to see their change."
       : "That did not work (error " + status + "). Reload the page and try again.";
   });
+
+  // Hires list: the header checkbox ticks or clears every row's checkbox of its form.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-select-all]");
+    if (!all) {
+      return;
+    }
+    var name = all.getAttribute("data-select-all");
+    var form = all.getAttribute("form");
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"][form="' + form + '"]')
+      .forEach(function (box) { box.checked = all.checked; });
+  });
 })();

@@ -54,7 +54,7 @@
           label: function (context) {
             var assignments = data.assignments[context.dataIndex];
             if (context.raw === null) {
-              return "No assignments";
+              return "No hires with training this month";
             }
             return context.raw + "% of " + assignments + " assignments completed or waived";
           }
@@ -68,7 +68,10 @@
             label: "Completed or waived (%)",
             data: data.percent,
             backgroundColor: palette.primary,
-            borderRadius: 4
+            borderRadius: 4,
+            // A month whose hires have done nothing yet (0%) shows a sliver; a month
+            // without hires (null) shows nothing, so the two no longer look alike.
+            minBarLength: 4
           }]
         },
         options: options

@@ -1,6 +1,8 @@
-// Plan page: in each status form, show only the fields that apply to the chosen
-// status (completion dates for "completed", a reason for "waived"). Without
-// JavaScript every field stays visible and the server ignores the unused ones.
+// Plan page: in each status form, show only the fields that apply while the status
+// is being changed to the one they belong to (completion dates for "completed", a
+// reason for "waived"), or when the server refused the change. The rest of the time
+// the status cell is a select and a button. Without JavaScript every field stays
+// visible and the server ignores the unused ones.
 (function () {
   "use strict";
 
@@ -9,9 +11,12 @@
     if (!select) {
       return;
     }
+    const changing =
+      select.value !== form.getAttribute("data-current-status") ||
+      form.querySelector("[data-row-error]") !== null;
     form.querySelectorAll("[data-show-for]").forEach(function (field) {
       const wanted = field.getAttribute("data-show-for").split(" ");
-      field.classList.toggle("d-none", wanted.indexOf(select.value) === -1);
+      field.classList.toggle("d-none", !changing || wanted.indexOf(select.value) === -1);
     });
   }
 

@@ -82,6 +82,12 @@ PAGES: list[PageCase] = [
             + f"?template={first(PlanTemplate).pk}"
         ),
     ),
+    # No template asked for: the one that suits the hire's role profile is pre-selected.
+    PageCase(
+        "plan-create-suggested",
+        "owner",
+        lambda w: reverse("onboarding:plan_create", args=[w.hire.pk]),
+    ),
     PageCase(
         "assignment-edit",
         "owner",
@@ -96,6 +102,7 @@ PAGES: list[PageCase] = [
     PageCase("tuition", "people_ops", lambda w: reverse("onboarding:tuition")),
     PageCase("hire-import", "owner", lambda w: reverse("onboarding:hire_import")),
     PageCase("profile", "owner", lambda w: reverse("onboarding:profile")),
+    PageCase("search", "owner", lambda w: reverse("onboarding:search") + "?q=e"),
     PageCase(
         "check-in",
         "owner",

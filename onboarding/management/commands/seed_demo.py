@@ -8,13 +8,13 @@ login details this prints.
 import os
 import secrets
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from onboarding import demo
+from onboarding.links import site_root
 
 
 class Command(BaseCommand):
@@ -55,7 +55,12 @@ class Command(BaseCommand):
                 f"Last year's cohort for the outcome report: {result.past_cohort_created} "
                 "archived hires with completed check-ins."
             )
-        url = f"{settings.SITE_URL}/"
+        if result.example_courses_priced:
+            self.stdout.write(
+                f"Example prices and hours for {result.example_courses_priced} demo courses "
+                "(marked as example figures in each course's description)."
+            )
+        url = f"{site_root()}/"
         self.stdout.write(f"\nSign in at {url} (admin site: {url}admin/)")
         for user, password_set in result.users:
             state = "" if password_set else "  [password unchanged]"
@@ -64,10 +69,12 @@ class Command(BaseCommand):
             username, password_set = result.hire_login
             state = "" if password_set else "  [password unchanged]"
             self.stdout.write(f"  {username}  a new hire: sees only their own plan at /me/{state}")
-        if result.any_password_set:
-            self.stdout.write(self.style.SUCCESS(f"Password: {password}"))
         if not all(password_set for _, password_set in result.users):
             self.stdout.write(
                 "Users marked [password unchanged] keep the password from the earlier run; "
                 "pass --password or set DEMO_PASSWORD to set a new one."
             )
+        # Last, so it is the line left on screen (`make run` repeats this block once the
+        # server has started).
+        if result.any_password_set:
+            self.stdout.write(self.style.SUCCESS(f"Password: {password}"))
