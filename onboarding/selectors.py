@@ -42,7 +42,7 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 from . import exports
-from .filters import AssignmentFilterSet, HireFilterSet, TuitionFilterSet
+from .filters import SEARCH_MAX_LENGTH, AssignmentFilterSet, HireFilterSet, TuitionFilterSet
 from .models import (
     Assignment,
     CheckIn,
@@ -968,7 +968,6 @@ def _entries(model, rows: list, kind: str, subject, names: _NameLookup) -> list[
 # --- search from the navigation bar ----------------------------------------------------------
 
 SEARCH_LIMIT = 10
-SEARCH_MAX_LENGTH = 100
 
 
 @dataclass
