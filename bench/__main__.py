@@ -267,9 +267,11 @@ def print_table(results: dict) -> None:
             f"{'x yardstick':>11}"
         )
         for name, row in found["pages"].items():
-            yard = f"{row['yardstick_ms']:10.2f} {row['x_yardstick']:11.2f}" if row.get(
-                "yardstick_ms"
-            ) else f"{'':10} {'':11}"
+            yard = (
+                f"{row['yardstick_ms']:10.2f} {row['x_yardstick']:11.2f}"
+                if row.get("yardstick_ms")
+                else f"{'':10} {'':11}"
+            )
             print(
                 f"  {name:22} {row['page_ms']:8.2f} {row['raw_sql_ms']:8.2f} "
                 f"{row['x_raw_sql'] or 0:6.2f} {yard}"

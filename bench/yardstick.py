@@ -35,7 +35,9 @@ class YardstickHireAdmin(admin.ModelAdmin):
 
 def _site(name: str, data: dict[str, str]) -> admin.AdminSite:
     site = admin.AdminSite(name=f"yardstick_{name}")
-    site.register(NewHire, type(f"Yardstick{name.title()}", (YardstickHireAdmin,), {"filter_data": data}))
+    site.register(
+        NewHire, type(f"Yardstick{name.title()}", (YardstickHireAdmin,), {"filter_data": data})
+    )
     return site
 
 
