@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,23 +229,26 @@ def time_import_export() -> float:
 def peak_rss_mb(url: str) -> float:
     """Peak RSS, in MB, of a fresh process that signs in and consumes `url` once.
 
-    The child inherits DATABASE_URL (set by setup()); its rusage comes from wait4,
-    so no other child of this process counts.
+    The child reads its own high-water mark (VmHWM) rather than the parent reading
+    getrusage: Linux keeps ru_maxrss across exec, so a child forked from this large
+    process reported this process's size (260 MB at every row count) instead of its own.
+    The child inherits DATABASE_URL (set by setup()).
     """
-    child = subprocess.Popen(
+    result = subprocess.run(
         [sys.executable, "-m", "bench.export_bench", "--serve-once", url],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
     )
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise SystemExit(f"the export process for {url} exited with {child.returncode}")
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
+    if result.returncode:
+        raise SystemExit(f"the export process for {url} failed:\n{result.stderr}")
+    return int(result.stdout.split()[-1]) / 1024  # kilobytes
 
 
 def serve_once(url: str) -> None:
-    """In the child: Django set up on the existing database (no migrate), one export."""
+    """In the child: Django set up on the existing database (no migrate), one export,
+    then the process's peak resident memory in kB on stdout."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("STATIC_MANIFEST", "0")
@@ -253,6 +257,8 @@ def serve_once(url: str) -> None:
 
     django.setup()
     _consume(people_ops_client(), url)
+    status = Path("/proc/self/status").read_text()
+    print(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1))
 
 
 def _subset_filter(rows: int) -> tuple[str, int]:
