@@ -230,10 +230,15 @@ def attention(
             .select_related("assignment__course", "assignment__plan__hire")
             .order_by("-uploaded_at", "-pk")[:limit]
         ),
+        # The recent feedback is picked first (IN a subquery): joined plainly, SQLite with
+        # fresh statistics and little feedback started from every plan instead (22 ms at
+        # 10,000 hires for no rows at all).
         feedback=list(
             CourseFeedback.objects.visible_to(user)
             .filter(
-                submitted_at__gte=timezone.now() - datetime.timedelta(days=FEEDBACK_RECENT_DAYS),
+                pk__in=CourseFeedback.objects.filter(
+                    submitted_at__gte=timezone.now() - datetime.timedelta(days=FEEDBACK_RECENT_DAYS)
+                ).values("pk"),
                 assignment__plan__hire__archived_at__isnull=True,
             )
             .select_related("assignment__course", "assignment__plan__hire")
