@@ -1,10 +1,17 @@
 """Load and concurrency run: `make load` (or `python -m bench.load`).
 
 Starts gunicorn on 127.0.0.1 with production settings (DEBUG off, the real
-middleware stack, throttling on), runs a bounded mix of reads and writes from
-concurrent clients for a fixed time, then checks in the database that every write
-that answered success is there, and that the trigger-kept rollup tables still match
-a recount (clients change different assignments of the same plans at once).
+middleware stack, throttling on) over the demo data plus `--hires` bench hires, then:
+
+1. reads: for the home page and the hires list, at each of `--clients` (2 and 20 by
+   default), that many clients signed in as the demo's people-ops user request the
+   page back to back for `--seconds`: requests/s, p50, p99 and errors. Throughput at
+   20 clients should stay at least 90% of that at 2 (no collapse);
+2. a bounded mix of reads and writes from `--mixed-clients` clients, then checks in
+   the database that every write that answered success is there, and that the
+   trigger-kept rollup tables still match a recount (clients change different
+   assignments of the same plans at once).
+
 Runs on SQLite, and on PostgreSQL when reachable.
 
 Only loopback traffic; every loop is bounded in time and count and stops by itself.
@@ -14,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import math
 import os
 import random
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -96,9 +103,11 @@ def manage(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def prepare(env: dict) -> None:
+def prepare(env: dict, hires: int) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "seed_demo", "--password", PASSWORD)
+    if hires:
+        manage(env, "generate_bench_data", "--hires", str(hires))
 
 
 def wait_until_up(base: str, process: subprocess.Popen, seconds: int = 30) -> None:
@@ -189,6 +198,76 @@ def worker(base: str, username: str, index: int, deadline: float, max_requests: 
                 stats.notes[my_guidance] = note
 
 
+READ_PAGES = {"home": "/", "hires list": "/hires/"}
+READER = "pat"  # the demo's people-ops user: sees every hire
+
+
+def reader(base: str, path: str, index: int, ready: threading.Barrier, window: dict, stats: Stats):
+    client = Client(base)
+    try:
+        client.sign_in(READER)
+        client.request("GET", path)  # warm-up, not counted
+    except Exception as error:  # reported as an error of the run
+        with stats.lock:
+            stats.errors.append(f"client {index}: {error}")
+        ready.abort()
+        return
+    try:
+        ready.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        return
+    count = 0
+    while time.monotonic() < window["deadline"] and count < window["max_requests"]:
+        count += 1
+        start = time.perf_counter()
+        status, _ = client.request("GET", path)
+        elapsed = (time.perf_counter() - start) * 1000
+        with stats.lock:
+            stats.latencies.append(elapsed)
+            if status != 200:
+                stats.errors.append(f"{status} on request {count} of client {index}")
+
+
+def read_run(base: str, path: str, clients: int, seconds: int, max_requests: int) -> dict:
+    """`clients` clients requesting `path` back to back for `seconds` (all signed in first)."""
+    stats = Stats()
+    window = {"max_requests": max_requests}
+
+    def start_clock():
+        window["started"] = time.perf_counter()
+        window["deadline"] = time.monotonic() + seconds
+
+    ready = threading.Barrier(clients, action=start_clock)
+    threads = [
+        threading.Thread(target=reader, args=(base, path, i, ready, window, stats))
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 180)
+    wall = time.perf_counter() - window.get("started", time.perf_counter())
+    return summary(stats, wall)
+
+
+def percentile(latencies: list[float], share: float) -> float | None:
+    if not latencies:
+        return None
+    ordered = sorted(latencies)
+    return round(ordered[max(0, math.ceil(len(ordered) * share) - 1)], 1)
+
+
+def summary(stats: Stats, wall: float) -> dict:
+    return {
+        "requests": len(stats.latencies),
+        "requests_per_s": round(len(stats.latencies) / wall, 1) if wall > 0 else 0.0,
+        "p50_ms": percentile(stats.latencies, 0.5),
+        "p99_ms": percentile(stats.latencies, 0.99),
+        "errors": len(stats.errors),
+        "error_samples": stats.errors[:5],
+    }
+
+
 def verify(env: dict, stats: Stats) -> int:
     """Count writes that answered success but are not in the database."""
     check = (
@@ -235,7 +314,7 @@ def rollup_differences(env: dict) -> int:
     return int(found.group(1))
 
 
-def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dict:
+def run(database_url: str, args: argparse.Namespace) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -249,7 +328,7 @@ def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dic
         "LOG_LEVEL": "WARNING",
         "DEMO_PASSWORD": PASSWORD,
     }
-    prepare(env)
+    prepare(env, args.hires)
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -265,41 +344,40 @@ def run(database_url: str, clients: int, seconds: int, max_requests: int) -> dic
         stderr=subprocess.PIPE,
         text=True,
     )
+    reads: list[dict] = []
     try:
         wait_until_up(base, server)
+        for page, path in READ_PAGES.items():
+            for clients in args.clients:
+                found = read_run(base, path, clients, args.seconds, args.max_requests)
+                reads.append({"page": page, "clients": clients, **found})
         stats = Stats()
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + args.seconds
         # Managers own what they create; people-ops would have to pick a manager.
         users = ["maria", "devon"]
         threads = [
             threading.Thread(
                 target=worker,
-                args=(base, users[i % len(users)], i, deadline, max_requests, stats),
+                args=(base, users[i % len(users)], i, deadline, args.max_requests, stats),
             )
-            for i in range(clients)
+            for i in range(args.mixed_clients)
         ]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=seconds + 60)
+            thread.join(timeout=args.seconds + 60)
         wall = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
-    latencies = sorted(stats.latencies)
-    return {
-        "database": database_url.split(":", 1)[0],
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / wall, 1),
-        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
-        "errors": len(stats.errors),
-        "error_samples": stats.errors[:5],
-        "writes_ok": len(stats.created_emails) + len(stats.notes),
-        "lost_writes": verify(env, stats),
-        "rollup_differences": rollup_differences(env),
-    }
+    mixed = summary(stats, wall)
+    mixed.update(
+        writes_ok=len(stats.created_emails) + len(stats.notes),
+        lost_writes=verify(env, stats),
+        rollup_differences=rollup_differences(env),
+    )
+    return {"database": database_url.split(":", 1)[0], "reads": reads, "mixed": mixed}
 
 
 def postgres_available(url: str) -> bool:
@@ -317,36 +395,72 @@ def postgres_available(url: str) -> bool:
         return False
 
 
+def client_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1 or max(counts) > 100:
+        raise argparse.ArgumentTypeError("give client counts between 1 and 100, e.g. 2,20")
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--max-requests", type=int, default=2000, help="per client")
+    parser.add_argument(
+        "--clients",
+        type=client_counts,
+        default=[2, 20],
+        help="concurrent readers of each page, comma-separated (default 2,20)",
+    )
+    parser.add_argument("--mixed-clients", type=int, default=8, help="clients of the write mix")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each run (max 120)")
+    parser.add_argument("--max-requests", type=int, default=2000, help="per client and run")
+    parser.add_argument("--hires", type=int, default=10_000, help="bench hires added to the demo")
     parser.add_argument("--postgres-url", default=os.environ.get("LOAD_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
+    args.seconds = max(1, min(args.seconds, 120))
 
     sqlite_path = Path("/tmp/onboarding-load.sqlite3")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
     runs = [f"sqlite:///{sqlite_path}"]
-    if postgres_available(args.postgres_url):
+    if not args.sqlite_only and postgres_available(args.postgres_url):
         runs.append(args.postgres_url)
     failed = False
-    print(
-        f"{'database':10} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'writes':>7} {'lost':>5} {'rollups off':>11}"
-    )
     for url in runs:
-        result = run(url, args.clients, args.seconds, args.max_requests)
+        result = run(url, args)
+        print(f"\n{result['database']}, {args.hires} bench hires, {args.seconds} s per run")
         print(
-            f"{result['database']:10} {result['requests']:8} {result['requests_per_s']:8} "
-            f"{result['p50_ms']:8} {result['p99_ms']:8} {result['errors']:7} "
-            f"{result['writes_ok']:7} {result['lost_writes']:5} "
-            f"{result['rollup_differences']:11}"
+            f"  {'page':11} {'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'errors':>6}"
         )
-        for sample in result["error_samples"]:
-            print(f"    {sample}")
-        failed |= bool(result["errors"] or result["lost_writes"] or result["rollup_differences"])
+        for row in result["reads"]:
+            print(
+                f"  {row['page']:11} {row['clients']:7} {row['requests']:8} "
+                f"{row['requests_per_s']:7} {row['p50_ms']!s:>8} {row['p99_ms']!s:>8} "
+                f"{row['errors']:6}"
+            )
+            for sample in row["error_samples"]:
+                print(f"      {sample}")
+            failed |= bool(row["errors"])
+        for page in READ_PAGES:
+            rows = [r for r in result["reads"] if r["page"] == page]
+            low, high = min(rows, key=lambda r: r["clients"]), max(rows, key=lambda r: r["clients"])
+            if high is not low and low["requests_per_s"]:
+                share = high["requests_per_s"] / low["requests_per_s"]
+                print(
+                    f"  {page}: {high['clients']} clients reach {share:.0%} of the throughput "
+                    f"of {low['clients']} (target at least 90%)"
+                )
+        mixed = result["mixed"]
+        print(
+            f"  read/write mix, {args.mixed_clients} clients: {mixed['requests']} requests, "
+            f"{mixed['requests_per_s']} req/s, p50 {mixed['p50_ms']} ms, p99 "
+            f"{mixed['p99_ms']} ms, {mixed['errors']} errors, {mixed['writes_ok']} writes, "
+            f"{mixed['lost_writes']} lost, {mixed['rollup_differences']} rollup values off"
+        )
+        for sample in mixed["error_samples"]:
+            print(f"      {sample}")
+        failed |= bool(mixed["errors"] or mixed["lost_writes"] or mixed["rollup_differences"])
     sys.exit(1 if failed else 0)
 
 

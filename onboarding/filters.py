@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from .forms.widgets import PythonSelect
 from .models import Assignment, NewHire, PlanProgress, RoleProfile, User
 from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
@@ -57,7 +58,7 @@ class HireFilterSet(ScopedFilterSet):
         method="filter_q", label="Search name or email", max_length=SEARCH_MAX_LENGTH
     )
     role_profile = django_filters.ModelChoiceFilter(
-        queryset=RoleProfile.objects.all(), empty_label="Any role profile"
+        queryset=RoleProfile.objects.all(), empty_label="Any role profile", widget=PythonSelect
     )
     start_after = django_filters.DateFilter(
         field_name="start_date",
@@ -76,11 +77,12 @@ class HireFilterSet(ScopedFilterSet):
         method="filter_health",
         empty_label="Any health",
         label="Plan health",
+        widget=PythonSelect,
     )
     has_overdue = django_filters.BooleanFilter(
         method="filter_has_overdue",
         label="Has overdue training",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+        widget=PythonSelect(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
     )
     undiscussed_guidance = django_filters.BooleanFilter(
         method="filter_undiscussed_guidance",
@@ -93,13 +95,17 @@ class HireFilterSet(ScopedFilterSet):
         empty_label=None,
         null_value="active",
         label="Show",
+        widget=PythonSelect,
     )
     # The hires of one import (where an import lands); kept as a hidden field.
     imported = django_filters.CharFilter(
         method="filter_imported", widget=forms.HiddenInput, max_length=40, label="Import"
     )
     hiring_manager = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), label="Hiring manager", empty_label="Any manager"
+        queryset=User.objects.none(),
+        label="Hiring manager",
+        empty_label="Any manager",
+        widget=PythonSelect,
     )
     sort = django_filters.OrderingFilter(
         fields=(

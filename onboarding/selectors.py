@@ -175,6 +175,79 @@ class NextDue:
     is_overdue: bool
 
 
+@dataclass(frozen=True, slots=True)
+class HireRow:
+    """One row of the hires table, as plain values: no model instances to build.
+
+    `role_profile` and `hiring_manager` are the names the table shows.
+    """
+
+    pk: int
+    full_name: str
+    title: str
+    archived_at: datetime.datetime | None
+    start_date: datetime.date
+    role_profile: str | None
+    hiring_manager: str
+    plan_count: int
+    percent_complete: int | None
+    health: str
+    next_due: NextDue | None
+
+
+def hire_rows(page_ids: list[int], today: datetime.date) -> list[HireRow]:
+    """The hires table's rows for `page_ids`: one query of values, one of next due items."""
+    next_due = next_due_items(page_ids, today)
+    rows = (
+        NewHire.objects.filter(pk__in=page_ids)
+        .with_progress(today)
+        .values_list(
+            "pk",
+            "full_name",
+            "title",
+            "archived_at",
+            "start_date",
+            "role_profile__name",
+            "hiring_manager__first_name",
+            "hiring_manager__last_name",
+            "hiring_manager__username",
+            "plan_count",
+            "percent_complete",
+            "health",
+        )
+    )
+    return [
+        HireRow(
+            pk=pk,
+            full_name=full_name,
+            title=title,
+            archived_at=archived_at,
+            start_date=start_date,
+            role_profile=role_profile,
+            # As User.__str__ says it: the full name, else the username.
+            hiring_manager=f"{first} {last}".strip() or username,
+            plan_count=plan_count,
+            percent_complete=percent,
+            health=health,
+            next_due=next_due.get(pk),
+        )
+        for (
+            pk,
+            full_name,
+            title,
+            archived_at,
+            start_date,
+            role_profile,
+            first,
+            last,
+            username,
+            plan_count,
+            percent,
+            health,
+        ) in rows
+    ]
+
+
 def hire_table(
     *,
     user: User | None,
@@ -185,8 +258,8 @@ def hire_table(
     """The filtered, sorted, paginated hires table, in a fixed number of queries.
 
     The paginator counts the plain filtered hire rows, one query takes the
-    page's ids in order, one aggregates progress and health for those ids only,
-    and one finds each hire's next due assignment.
+    page's ids in order, one reads the page's rows with their progress and health
+    as plain values (`hire_rows`), and one finds each hire's next due assignment.
     """
     today = today or timezone.localdate()
     hire_filter = filterset("hires", data, user=user)
@@ -194,19 +267,9 @@ def hire_table(
     # The id is the tie-breaker so pages never overlap or skip rows.
     ordering = list(filtered_hires.query.order_by) or list(NewHire._meta.ordering)
     ids = filtered_hires.order_by(*ordering, "pk").values_list("pk", flat=True)
-
-    def load(page_ids: list[int]) -> list[NewHire]:
-        hires = list(
-            NewHire.objects.filter(pk__in=page_ids)
-            .with_progress(today)
-            .select_related("role_profile", "hiring_manager")
-        )
-        next_due = next_due_items(page_ids, today)
-        for hire in hires:
-            hire.next_due = next_due.get(hire.pk)
-        return hires
-
-    page = page_then_rows(ids, data.get("page"), load, per_page=per_page)
+    page = page_then_rows(
+        ids, data.get("page"), lambda page_ids: hire_rows(page_ids, today), per_page=per_page
+    )
     return {
         "filter": hire_filter,
         "page_obj": page,

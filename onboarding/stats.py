@@ -178,10 +178,13 @@ def attention(
     not counted twice here.
     """
     today = today or timezone.localdate()
+    # The lists load only the columns home.html shows: compiling a select_related of
+    # every column of four tables cost more than running the query.
     overdue_rows = list(
         _active_assignments(user)
         .filter(overdue_q(today))
         .select_related("course", "plan__hire")
+        .only("due_date", "plan__hire__full_name", "course__title")
         .order_by("due_date", "pk")[:limit]
     )
 
@@ -234,15 +237,32 @@ def attention(
             .to_review()
             .filter(assignment__plan__hire__archived_at__isnull=True)
             .select_related("assignment__course", "assignment__plan__hire")
+            .only(
+                "original_name",
+                "uploaded_at",
+                "assignment__course__title",
+                "assignment__plan__hire__full_name",
+            )
             .order_by("-uploaded_at", "-pk")[:limit]
         ),
+        # The recent feedback is picked first (IN a subquery): joined plainly, SQLite with
+        # fresh statistics and little feedback started from every plan instead (22 ms at
+        # 10,000 hires for no rows at all).
         feedback=list(
             CourseFeedback.objects.visible_to(user)
             .filter(
-                submitted_at__gte=timezone.now() - datetime.timedelta(days=FEEDBACK_RECENT_DAYS),
+                pk__in=CourseFeedback.objects.filter(
+                    submitted_at__gte=timezone.now() - datetime.timedelta(days=FEEDBACK_RECENT_DAYS)
+                ).values("pk"),
                 assignment__plan__hire__archived_at__isnull=True,
             )
             .select_related("assignment__course", "assignment__plan__hire")
+            .only(
+                "usefulness",
+                "submitted_at",
+                "assignment__course__title",
+                "assignment__plan__hire__full_name",
+            )
             .order_by("-submitted_at", "-pk")[:limit]
         ),
     )

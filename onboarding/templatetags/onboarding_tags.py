@@ -7,12 +7,16 @@ row, because a 50-row table would otherwise pay for 50 template renders.
 from __future__ import annotations
 
 import datetime
+import html
 import re
+from collections.abc import Iterable
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from .. import expiry
 from ..rules import HEALTH_LABELS, HEALTH_RULES, Health
@@ -203,3 +207,69 @@ def signed(value: float | None, places: int = 2) -> str:
         return "—"
     text = f"{value:+.{places}f}"
     return text[1:] if text[1:] == f"{0:.{places}f}" else text
+
+
+def short_date(day: datetime.date) -> str:
+    """`day` as the template filter `|date:"j M Y"` writes it, without its format parser."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}"
+
+
+_NO_VALUE = '<span class="text-body-secondary">{}</span>'
+
+
+@register.simple_tag
+def hire_rows(hires: Iterable, show_manager: bool, selectable: object = False) -> SafeString:
+    """The <tr> rows of the hires table (selectors.HireRow values), in one pass of Python.
+
+    A template loop paid for a variable lookup, a |date and a {% url %} per cell: most
+    of the hires list's time. Every value is escaped here. `selectable` adds the
+    checkbox of the bulk-action form (id "hire-bulk") to each row.
+    """
+    marker = 2_147_483_647
+    before, after = reverse("onboarding:hire_detail", args=[marker]).split(str(marker))
+    esc = html.escape
+    rows = []
+    for hire in hires:
+        name = esc(hire.full_name)
+        archived = (
+            '<span class="badge text-bg-light border ms-1">Archived</span>'
+            if hire.archived_at
+            else ""
+        )
+        manager = (
+            f'<td class="d-none d-md-table-cell">{esc(hire.hiring_manager)}</td>'
+            if show_manager
+            else ""
+        )
+        if hire.plan_count:
+            progress = progress_bar(hire.percent_complete, f"Progress of {hire.full_name}")
+        else:
+            progress = _NO_VALUE.format("—")
+        due = hire.next_due
+        if due:
+            overdue = due.is_overdue
+            tone = "text-overdue fw-semibold" if overdue else "text-body-secondary"
+            next_due = (
+                f'{esc(due.course_title)}<div class="small {tone}">'
+                f"due {short_date(due.due_date)}{' · overdue' if overdue else ''}</div>"
+            )
+        else:
+            next_due = _NO_VALUE.format("Nothing open" if hire.plan_count else "No plan yet")
+        select = (
+            '<td class="col-select"><input class="form-check-input" type="checkbox" '
+            f'name="hires" value="{hire.pk}" form="hire-bulk" aria-label="Select {name}"></td>'
+            if selectable
+            else ""
+        )
+        rows.append(
+            f"<tr>{select}"
+            '<th scope="row" class="fw-normal">'
+            f'<a class="fw-semibold" href="{before}{hire.pk}{after}">{name}</a>{archived}'
+            f'<div class="small text-body-secondary">{esc(hire.title)}</div></th>'
+            f'<td class="text-nowrap d-none d-sm-table-cell">{short_date(hire.start_date)}</td>'
+            f'<td class="d-none d-lg-table-cell">{esc(hire.role_profile or "—")}</td>'
+            f"{manager}<td>{progress}</td>"
+            f'<td class="d-none d-sm-table-cell">{next_due}</td>'
+            f"<td>{health_badge(hire.health)}</td></tr>\n"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
