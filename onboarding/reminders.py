@@ -517,10 +517,3 @@ def _describe(digest: Digest | HireNote, verb: str) -> str:
         f"{len(digest.guidance)} guidance to discuss, "
         f"{len(digest.certifications)} certifications expiring."
     )
-
-
-def digest_preference_set(*, user: User, receives_digest: bool) -> User:
-    """Turn a user's digest on or off (the profile page's only write to it)."""
-    user.receives_digest = receives_digest
-    user.save(update_fields=["receives_digest"])
-    return user

@@ -91,7 +91,8 @@ def lock_current(obj: Model, expected_version: int | None) -> Model:
     Call inside a transaction: the lock holds until it ends, so a second writer
     with the same expected version waits, then finds a newer one and is refused.
     """
-    current = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    # _meta.model, not type(obj): request.user arrives wrapped in a SimpleLazyObject.
+    current = obj._meta.model._default_manager.select_for_update().get(pk=obj.pk)
     if expected_version is not None and current.version != expected_version:
         changed = {
             field.name: (getattr(obj, field.attname), getattr(current, field.attname))
@@ -748,6 +749,22 @@ def catalog_entry_save(*, actor: User | None, entry: Model, expected_version: in
 def user_account_save(*, actor: User | None, account: User, expected_version: int | None) -> User:
     """Save a user account the admin's user form filled in, refusing a stale version."""
     return _save_filled_in(account, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def digest_preference_set(
+    *, user: User, receives_digest: bool, expected_version: int | None = None
+) -> User:
+    """Turn a user's reminder email on or off (the profile page and the hire's own page).
+
+    Only this field is written, so a change someone made to the account meanwhile
+    (in the admin) stays; with `expected_version` a stale page is refused anyway.
+    """
+    user.receives_digest = receives_digest
+    current = lock_current(user, expected_version)
+    user.version = current.version + 1
+    user.save(update_fields=["receives_digest", "version"])
+    return user
 
 
 def _save_filled_in(obj: Model, *, actor: User | None, expected_version: int | None) -> Model:

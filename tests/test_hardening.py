@@ -319,3 +319,18 @@ def test_it_answers_a_value_the_database_cannot_take_in_an_admin_filter(super_cl
         assert response.status_code == 302 and response["Location"].endswith("?e=1")
     else:  # SQLite stores addresses as text: "abc" simply matches nothing
         assert response.status_code == 200
+
+
+def test_it_refuses_a_stale_profile_save_and_keeps_the_admins_change(owner_client, owner):
+    url = reverse("onboarding:profile")
+    seen = owner_client.get(url).context["form"]["expected_version"].value()
+    services.digest_preference_set(user=owner, receives_digest=False)  # someone else, meanwhile
+    response = owner_client.post(url, {"receives_digest": "on", "expected_version": seen})
+    assert response.status_code == 409
+    owner.refresh_from_db()
+    assert owner.receives_digest is False
+    fresh = response.context["form"]["expected_version"].value()
+    assert (
+        owner_client.post(url, {"receives_digest": "on", "expected_version": fresh}).status_code
+        == 302
+    )

@@ -192,7 +192,7 @@ def test_it_lists_certifications_expiring_soon_or_expired_recently(outbox, owner
 
 def test_it_sends_nothing_to_a_manager_who_turned_digests_off(outbox, owner, plan):
     AssignmentFactory(plan=plan, due_date=TODAY - DAY)
-    reminders.digest_preference_set(user=owner, receives_digest=False)
+    services.digest_preference_set(user=owner, receives_digest=False)
     run()
     assert outbox == []
 

@@ -3,9 +3,10 @@
 from django import forms
 
 from ..models import User
+from . import VersionedForm
 
 
-class DigestPreferenceForm(forms.ModelForm):
+class DigestPreferenceForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = User
         fields = ["receives_digest"]

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ..calendar_feed import calendar_token_regenerate, calendar_token_revoke
 from ..forms.accounts import DigestPreferenceForm
 from ..links import absolute_url, site_root
-from ..reminders import digest_preference_set
+from ..services import StaleObjectError, digest_preference_set
+from ..staleness import stale_message
 
 
 def feed_urls(request: HttpRequest) -> dict[str, str]:
@@ -38,7 +39,19 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DigestPreferenceForm(request.POST, instance=user)
         if form.is_valid():
-            digest_preference_set(user=user, receives_digest=form.cleaned_data["receives_digest"])
+            expected = form.cleaned_data["expected_version"]
+            try:
+                digest_preference_set(
+                    user=user,
+                    receives_digest=form.cleaned_data["receives_digest"],
+                    expected_version=expected,
+                )
+            except StaleObjectError as error:
+                text = stale_message(error.current, expected, "account", error.changed)
+                messages.error(request, text)
+                form = DigestPreferenceForm(instance=error.current)
+                context = {"form": form, **feed_urls(request)}
+                return render(request, "onboarding/account/profile.html", context, status=409)
             if user.receives_digest:
                 messages.success(request, "You will get the reminder digest by email.")
             else:

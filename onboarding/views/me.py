@@ -28,8 +28,7 @@ from ..forms.me import (
 from ..forms.plans import apply_service_errors
 from ..forms.ramp import SelfRatingForm
 from ..models import CheckIn, PlanGuidance
-from ..reminders import digest_preference_set
-from ..services import InvitationError, StaleObjectError
+from ..services import InvitationError, StaleObjectError, digest_preference_set
 from ..staleness import stale_message
 
 
