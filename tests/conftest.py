@@ -96,6 +96,18 @@ def people_ops(db):
 
 
 @pytest.fixture
+def superuser(db):
+    """Staff and superuser: every admin page, every catalog write."""
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
 def plain_user(db):
     """Signed in, but no permissions and no hires."""
     return UserFactory(username="plain")

@@ -57,17 +57,6 @@ def today() -> datetime.date:
 
 
 @pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def superuser_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def safe_course(db):
     """A shipped course leading to a framework-bound (SAFe) certification."""
     return Course.objects.filter(certification__framework_bound=True).first()

@@ -24,22 +24,10 @@ from .factories import (
     NewHireFactory,
     PlanTemplateFactory,
     PlanTemplateItemFactory,
-    UserFactory,
 )
 from .test_fuzz_admin import forms_of
 
 HUGE = "99999999999999999999999"
-
-
-@pytest.fixture
-def superuser(db):
-    return UserFactory(username="root", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def super_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def admin_fields(client, url: str) -> dict:
@@ -51,11 +39,11 @@ def admin_fields(client, url: str) -> dict:
 # --- 1. bad input -----------------------------------------------------------------------------
 
 
-def test_it_refuses_a_non_numeric_foreign_key_in_the_admin(super_client, owner):
+def test_it_refuses_a_non_numeric_foreign_key_in_the_admin(superuser_client, owner):
     url = reverse("admin:onboarding_newhire_add")
-    data = {**admin_fields(super_client, url), "full_name": "Abe", "email": "abe@example.com"}
+    data = {**admin_fields(superuser_client, url), "full_name": "Abe", "email": "abe@example.com"}
     data.update(role_profile="abc", hiring_manager=str(owner.pk), start_date="2026-01-05")
-    response = super_client.post(url, data)
+    response = superuser_client.post(url, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["role_profile"]
     assert not NewHire.objects.filter(email="abe@example.com").exists()
@@ -68,10 +56,10 @@ def test_it_matches_nothing_for_ids_no_row_can_have(hire):
     assert list(NewHire.objects.filter(pk__in=[hire.pk, 10**30])) == [hire]
 
 
-def test_it_answers_a_huge_id_in_an_admin_filter(super_client, hire):
+def test_it_answers_a_huge_id_in_an_admin_filter(superuser_client, hire):
     url = reverse("admin:onboarding_newhire_changelist")
-    assert super_client.get(url, {"role_profile": HUGE}).status_code in (200, 302)
-    response = super_client.get(url, {"start_date__year": HUGE})
+    assert superuser_client.get(url, {"role_profile": HUGE}).status_code in (200, 302)
+    response = superuser_client.get(url, {"start_date__year": HUGE})
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
 
 
@@ -91,8 +79,8 @@ def test_it_records_a_sign_in_attempt_with_an_endless_username(client, db):
         "/admin/autocomplete/?term=%00&app_label=onboarding&model_name=newhire&field_name=hire",
     ],
 )
-def test_it_answers_400_to_a_nul_byte(super_client, path):
-    response = super_client.get(path)
+def test_it_answers_400_to_a_nul_byte(superuser_client, path):
+    response = superuser_client.get(path)
     assert response.status_code == 400
     assert b"Bad request" in response.content
 
@@ -112,12 +100,12 @@ def test_it_caps_the_length_of_a_search(owner_client, hire):
     assert owner_client.get("/hires/", {"q": "x" * 5_000}).status_code == 400
 
 
-def test_it_refuses_tampered_row_counts_in_the_admin(super_client, plan):
+def test_it_refuses_tampered_row_counts_in_the_admin(superuser_client, plan):
     url = reverse("admin:onboarding_trainingplan_change", args=[plan.pk])
-    data = admin_fields(super_client, url)
+    data = admin_fields(superuser_client, url)
     data["assignments-INITIAL_FORMS"] = "-1"
     before = plan.assignments.count()
-    response = super_client.post(url, data)
+    response = superuser_client.post(url, data)
     assert response.status_code == 200
     assert "tampered" in response.content.decode()
     assert plan.assignments.count() == before
@@ -138,14 +126,16 @@ def test_it_refuses_tampered_row_counts_on_the_template_page(client, superuser):
     assert template.items.count() == 1
 
 
-def test_it_refuses_a_template_whose_dates_run_past_the_calendar_in_the_admin(super_client, owner):
+def test_it_refuses_a_template_whose_dates_run_past_the_calendar_in_the_admin(
+    superuser_client, owner
+):
     far = NewHireFactory(hiring_manager=owner, start_date=datetime.date(2100, 12, 1))
     template = PlanTemplateFactory()
     PlanTemplateItemFactory(template=template, due_offset_days=400)
     url = reverse("admin:onboarding_trainingplan_add")
-    data = {**admin_fields(super_client, url), "hire": str(far.pk), "title": "Far plan"}
+    data = {**admin_fields(superuser_client, url), "hire": str(far.pk), "title": "Far plan"}
     data["template"] = str(template.pk)
-    response = super_client.post(url, data)
+    response = superuser_client.post(url, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["template"]
     assert not TrainingPlan.objects.filter(hire=far).exists()
@@ -188,12 +178,12 @@ def test_it_refuses_a_stale_template_edit_with_its_items(client, superuser):
     assert PlanTemplate.objects.get(pk=template.pk).name == "Theirs"
 
 
-def test_it_refuses_a_stale_catalog_edit_in_the_admin(super_client):
+def test_it_refuses_a_stale_catalog_edit_in_the_admin(superuser_client):
     course = CourseFactory(title="Foundations")
     url = reverse("admin:onboarding_course_change", args=[course.pk])
-    mine = admin_fields(super_client, url)
-    assert super_client.post(url, {**mine, "title": "Theirs"}).status_code == 302
-    response = super_client.post(url, {**mine, "title": "Mine"})
+    mine = admin_fields(superuser_client, url)
+    assert superuser_client.post(url, {**mine, "title": "Theirs"}).status_code == 302
+    response = superuser_client.post(url, {**mine, "title": "Mine"})
     assert response.status_code == 200
     assert "someone else changed" in response.content.decode()
     assert Course.objects.get(pk=course.pk).title == "Theirs"
@@ -289,32 +279,32 @@ def test_it_treats_emails_that_differ_only_in_case_as_one(owner):
     assert NewHire.objects.get().email == "x@éxample.com"
 
 
-def test_it_refuses_a_stale_held_certification_in_the_admin(super_client, hire):
+def test_it_refuses_a_stale_held_certification_in_the_admin(superuser_client, hire):
     held = HeldCertificationFactory(hire=hire, earned_on=datetime.date(2025, 3, 1))
     url = reverse("admin:onboarding_heldcertification_change", args=[held.pk])
-    mine = admin_fields(super_client, url)
-    assert super_client.post(url, {**mine, "earned_on": "2025-04-01"}).status_code == 302
-    response = super_client.post(url, {**mine, "earned_on": "2025-05-01"})
+    mine = admin_fields(superuser_client, url)
+    assert superuser_client.post(url, {**mine, "earned_on": "2025-04-01"}).status_code == 302
+    response = superuser_client.post(url, {**mine, "earned_on": "2025-05-01"})
     assert response.status_code == 200
     assert "someone else changed" in response.content.decode()
     held.refresh_from_db()
     assert held.earned_on == datetime.date(2025, 4, 1)
 
 
-def test_it_refuses_a_stale_user_edit_in_the_admin(super_client, owner):
+def test_it_refuses_a_stale_user_edit_in_the_admin(superuser_client, owner):
     url = reverse("admin:onboarding_user_change", args=[owner.pk])
-    mine = admin_fields(super_client, url)
-    assert super_client.post(url, {**mine, "first_name": "Theirs"}).status_code == 302
-    response = super_client.post(url, {**mine, "first_name": "Mine"})
+    mine = admin_fields(superuser_client, url)
+    assert superuser_client.post(url, {**mine, "first_name": "Theirs"}).status_code == 302
+    response = superuser_client.post(url, {**mine, "first_name": "Mine"})
     assert response.status_code == 200
     assert "someone else changed" in response.content.decode()
     owner.refresh_from_db()
     assert owner.first_name == "Theirs"
 
 
-def test_it_answers_a_value_the_database_cannot_take_in_an_admin_filter(super_client):
+def test_it_answers_a_value_the_database_cannot_take_in_an_admin_filter(superuser_client):
     # PostgreSQL refuses "abc" as an inet only when the rows are read (a 500 before).
-    response = super_client.get("/admin/axes/accessattempt/", {"ip_address": "abc"})
+    response = superuser_client.get("/admin/axes/accessattempt/", {"ip_address": "abc"})
     if connection.vendor == "postgresql":
         assert response.status_code == 302 and response["Location"].endswith("?e=1")
     else:  # SQLite stores addresses as text: "abc" simply matches nothing
