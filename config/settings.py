@@ -49,6 +49,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -81,6 +88,12 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "onboarding",
 ]
 
@@ -273,6 +286,58 @@ AXES_CLIENT_IP_CALLABLE = "onboarding.forms.client_address"
 # Axes records the username as typed; an account's username is at most 150 characters,
 # and a longer one would not fit axes' own column (a 500 on PostgreSQL).
 AXES_USERNAME_CALLABLE = "onboarding.forms.sign_in_username"
+
+# Background tasks, written against Django's Tasks API (the django-tasks backport).
+#   database  the default: tasks wait in this database for `manage.py db_worker`;
+#             nothing else to run.
+#   rq        RQ on Redis at REDIS_URL, for many app servers: `manage.py rqworker
+#             --with-scheduler default` (the scheduler runs retries that wait).
+#   immediate run inside the request that enqueues them (a one-process demo, tests).
+TASKS_BACKEND = env_choice("TASKS_BACKEND", "database", ["database", "rq", "immediate"])
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+
+# The JSON API (/api/v1/): Django REST framework, documented by drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "onboarding.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["onboarding.api.permissions.TokenScope"],
+    "DEFAULT_PAGINATION_CLASS": "onboarding.api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "onboarding.api.errors.problem_details",
+    "DEFAULT_THROTTLE_CLASSES": ["onboarding.api.throttling.PerToken"],
+    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/minute")},
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATE_FORMAT": "iso-8601",
+    "DATETIME_FORMAT": "iso-8601",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Onboarding tracker API",
+    "DESCRIPTION": "Hires, training plans, assignments, guidance and ramp check-ins.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 LOGGING = {
     "version": 1,

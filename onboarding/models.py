@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -1019,7 +1020,67 @@ class CourseFeedback(models.Model):
         return f"Feedback on {self.assignment}"
 
 
+# --- the API: personal tokens --------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API: it acts as its user, never more.
+
+    The secret is shown once when the token is made; only its SHA-256 is kept.
+    `prefix` (the token's first characters) is stored in clear so a person can tell
+    their tokens apart and the API can find the row without scanning hashes.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    # Every token starts with this, so a secret scanner (or a person) can recognise one.
+    MARK = "obt_"
+    PREFIX_LENGTH = 12
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. HRIS sync.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=["read", "write"]),
+                name="apitoken_scope_known",
+                violation_error_message="A token's scope is read or write.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @staticmethod
+    def hash_of(secret: str) -> str:
+        # The secret is random and long, so a plain SHA-256 is enough (no password
+        # stretching), and it lets a lookup cost one indexed query.
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @staticmethod
+    def prefix_of(secret: str) -> str:
+        return secret[: ApiToken.PREFIX_LENGTH]
+
+
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Certification",
     "CheckIn",

@@ -14,6 +14,7 @@ made SQLite join, group and sort all assignments on every page.
 from __future__ import annotations
 
 import datetime
+import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ from django.utils.text import Truncator
 from . import exports
 from .filters import SEARCH_MAX_LENGTH, AssignmentFilterSet, HireFilterSet, TuitionFilterSet
 from .models import (
+    ApiToken,
     Assignment,
     CheckIn,
     Competency,
@@ -1080,3 +1082,20 @@ def search(*, user: User, text: str) -> SearchResults:
         )
     )
     return SearchResults(text, hires, more_hires, plans, more_plans, courses, more_courses)
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def api_token_find(secret: str) -> ApiToken | None:
+    """The active token whose secret this is (compared in constant time), or None."""
+    if not secret.startswith(ApiToken.MARK) or len(secret) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(prefix=ApiToken.prefix_of(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.hash, ApiToken.hash_of(secret)):
+        return None
+    return token

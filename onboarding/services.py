@@ -28,6 +28,7 @@ from . import emails, uploads
 from .models import (
     EARLIEST_DATE,
     LATEST_DATE,
+    ApiToken,
     Assignment,
     Certification,
     CheckIn,
@@ -45,7 +46,7 @@ from .models import (
     TrainingPlan,
     User,
 )
-from .rules import LEVELS, may_manage, normalized_email
+from .rules import LEVELS, is_hire_account, may_manage, normalized_email
 from .selectors import check_in_competencies
 
 HIRE_FIELDS = (
@@ -853,6 +854,40 @@ def check_in_record(
 
 
 # --- the hire's own account: invitations -----------------------------------------------------
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(
+    *, actor: User | None, user: User, name: str, scope: str = ApiToken.Scope.READ
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns it with its secret, which is never shown again."""
+    if is_hire_account(user):
+        raise ValidationError({"user": "A hire's own account cannot have API tokens."})
+    if actor is not None and actor.pk != user.pk and not actor.is_superuser:
+        raise ValidationError({"user": "Only the account's owner makes its tokens."})
+    secret = ApiToken.MARK + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        scope=scope,
+        prefix=ApiToken.prefix_of(secret),
+        hash=ApiToken.hash_of(secret),
+    )
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+    """Stop the token working at once; the row stays, so its use stays on record."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
 
 
 class InvitationError(Exception):
