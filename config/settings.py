@@ -333,10 +333,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Hires, training plans, assignments, guidance and ramp check-ins.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema needs a sign-in (a token or the session), like every page.
+    "SERVE_PERMISSIONS": ["onboarding.api.permissions.TokenScope"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "onboarding.api.schema.add_problem_responses",
+    ],
 }
 
 LOGGING = {

@@ -24,9 +24,11 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("api/", include("onboarding.api.urls")),
     path("", include("onboarding.urls")),
 ]
 
+handler400 = "onboarding.views.system.bad_request"
 handler403 = "onboarding.views.system.permission_denied"
 handler404 = "onboarding.views.system.page_not_found"
 handler500 = "onboarding.views.system.server_error"

@@ -538,6 +538,42 @@ def assignment_set_status(
     return assignment
 
 
+@transaction.atomic
+def assignment_change(
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    expected_version: int | None = None,
+    status: str | None = None,
+    completed_on: datetime.date | None = None,
+    certification_earned_on: datetime.date | None = None,
+    certification_expires_on: datetime.date | None = None,
+    reason: str = "",
+    **changes: object,
+) -> Assignment:
+    """Field changes and a status change in one write, refused whole if stale (the API's
+    PATCH): the fields as assignment_update, the status as assignment_set_status."""
+    if changes:
+        assignment_update(
+            actor=actor, assignment=assignment, expected_version=expected_version, **changes
+        )
+        expected_version = assignment.version
+    if status is not None:
+        assignment_set_status(
+            actor=actor,
+            assignment=assignment,
+            status=status,
+            completed_on=completed_on,
+            certification_earned_on=certification_earned_on,
+            certification_expires_on=certification_expires_on,
+            reason=reason,
+            expected_version=expected_version,
+        )
+    elif not changes:
+        lock_current(assignment, expected_version)
+    return assignment
+
+
 def assignment_complete(
     *,
     actor: User | None,
@@ -853,9 +889,6 @@ def check_in_record(
     return check_in
 
 
-# --- the hire's own account: invitations -----------------------------------------------------
-
-
 # --- API tokens ------------------------------------------------------------------------------
 
 
@@ -888,6 +921,9 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# --- the hire's own account: invitations -----------------------------------------------------
 
 
 class InvitationError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from ..models import ApiToken
@@ -10,6 +11,11 @@ from ..models import ApiToken
 
 class PerToken(SimpleRateThrottle):
     scope = "token"
+
+    def get_rate(self) -> str | None:
+        # Read when asked, not when the class is defined, so API_THROTTLE_RATE (and a
+        # test's override) take effect.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request: Request, view) -> str | None:
         if isinstance(request.auth, ApiToken):
