@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "django_rq",
     "onboarding",
 ]
 
@@ -306,6 +305,10 @@ TASKS = {
     }
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if TASKS_BACKEND == "rq":
+    # Its `rqworker` command and its queue pages in the admin; without RQ those pages
+    # would only fail to reach a Redis nobody runs.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("onboarding"), "django_rq")
 
 # The JSON API (/api/v1/): Django REST framework, documented by drf-spectacular.
 REST_FRAMEWORK = {

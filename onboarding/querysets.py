@@ -228,3 +228,15 @@ class EvidenceQuerySet(ScopedQuerySet):
 
 class CourseFeedbackQuerySet(ScopedQuerySet):
     manager_lookup = "assignment__plan__hire__hiring_manager"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    """A token is its user's: people-ops see every token (to revoke a leaked one), others
+    only their own."""
+
+    def visible_to(self, user: User):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if can_view_all(user):
+            return self
+        return self.filter(user=user)

@@ -1087,6 +1087,13 @@ def search(*, user: User, text: str) -> SearchResults:
 # --- API tokens --------------------------------------------------------------------------------
 
 
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """A person's own tokens: nobody else's, people-ops included (a token is personal)."""
+    return ApiToken.objects.filter(user=user).order_by(
+        F("revoked_at").desc(nulls_first=True), "-created_at", "-id"
+    )
+
+
 def api_token_find(secret: str) -> ApiToken | None:
     """The active token whose secret this is (compared in constant time), or None."""
     if not secret.startswith(ApiToken.MARK) or len(secret) > 200:

@@ -47,6 +47,7 @@ TOKEN = "token"  # no login; wrong token -> 404; the owner's token -> 200
 ME = "me"  # the hire's own area: anonymous -> sign in; the hire -> 200; managers -> 404
 ME_POST = "me_post"  # as ME, POST only
 INVITATION = "invitation"  # no login; a pending invitation's token -> 200; unknown -> 404
+PERSONAL_POST = "personal_post"  # the owner's own thing (an API token), POST: anyone else 404
 
 
 @dataclass
@@ -91,6 +92,8 @@ ROUTES: dict[str, Route] = {
     "onboarding:search": Route(SIGNED_IN),
     "onboarding:calendar_regenerate": Route(SIGNED_IN_POST),
     "onboarding:calendar_revoke": Route(SIGNED_IN_POST),
+    "onboarding:api_token_create": Route(SIGNED_IN_POST),
+    "onboarding:api_token_revoke": Route(PERSONAL_POST, lambda w: {"pk": w["api_token"].pk}),
     "onboarding:hire_create": Route(NEEDS_ADD_HIRE),
     "onboarding:hire_import": Route(NEEDS_ADD_HIRE),
     "onboarding:hire_bulk": Route(SIGNED_IN_POST),
@@ -224,6 +227,7 @@ def world(hire, plan, owner, settings, tmp_path):
         "competency": Competency.objects.first(),
         "check_in": hire.check_ins.first(),
         "token": owner.regenerate_calendar_token(),
+        "api_token": services.api_token_create(actor=owner, user=owner, name="sync")[0],
     }
 
 
@@ -248,13 +252,20 @@ def test_it_answers_public_routes_to_anyone(client, world, name):
 @pytest.mark.parametrize(
     "name",
     routes_of(
-        SIGNED_IN, NEEDS_ADD_HIRE, OWNED, CATALOG_WRITE, SIGNED_IN_POST, OWNED_POST, ME, ME_POST
+        SIGNED_IN,
+        NEEDS_ADD_HIRE,
+        OWNED,
+        CATALOG_WRITE,
+        SIGNED_IN_POST,
+        OWNED_POST,
+        ME,
+        ME_POST,
+        PERSONAL_POST,
     ),
 )
 def test_it_sends_anonymous_visitors_to_sign_in(client, world, name):
-    method = (
-        client.post if ROUTES[name].kind in (SIGNED_IN_POST, OWNED_POST, ME_POST) else client.get
-    )
+    post_only = (SIGNED_IN_POST, OWNED_POST, ME_POST, PERSONAL_POST)
+    method = client.post if ROUTES[name].kind in post_only else client.get
     response = method(url(name, world))
     if name == "logout":
         # Signing out when not signed in just lands on the sign-in page.
@@ -340,15 +351,24 @@ def test_it_needs_a_staff_sign_in_for_every_admin_page(client, plain_user, world
         except Exception:  # noqa: S112 - patterns with arguments are covered by test_admin
             continue
         response = client.get(path)
-        if name.startswith("admin:django_rq_") and name.endswith("_json"):
-            # RQ's queue statistics for monitoring tools: JSON, so a 401, not a sign-in page.
-            assert response.status_code == 401, name
-            assert b"queues" not in response.content
-        else:
-            assert response.status_code == 302, (name, response.status_code)
-            assert response["Location"].startswith(reverse("admin:login")), name
+        assert response.status_code == 302, (name, response.status_code)
+        assert response["Location"].startswith(reverse("admin:login")), name
         checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("name", routes_of(PERSONAL_POST))
+@pytest.mark.parametrize("persona", ["outsider", "people_ops"])
+def test_it_answers_404_to_anyone_but_the_owner_of_a_personal_thing(
+    client, request, world, name, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.post(url(name, world)).status_code == 404
+
+
+@pytest.mark.parametrize("name", routes_of(PERSONAL_POST))
+def test_it_lets_the_owner_act_on_their_personal_thing(owner_client, world, name):
+    assert owner_client.post(url(name, world)).status_code == 302
 
 
 # --- the hire's own account ------------------------------------------------------------------

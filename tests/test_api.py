@@ -558,3 +558,82 @@ def test_it_takes_writes_from_a_session_only_with_csrf(owner, hire):
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+# --- the profile page ----------------------------------------------------------------------------
+
+
+def test_it_makes_a_token_on_the_profile_page_and_shows_it_once(owner_client, owner, hire):
+    response = owner_client.post("/account/tokens/", {"name": "HRIS sync", "scope": "write"})
+    assert response.status_code == 200
+    secret = response.context["new_secret"]
+    assert secret.encode() in response.content
+    token = ApiToken.objects.get(user=owner)
+    assert (token.name, token.scope, token.hash) == ("HRIS sync", "write", ApiToken.hash_of(secret))
+    again = owner_client.get("/account/")
+    assert secret.encode() not in again.content
+    assert token.prefix.encode() in again.content
+    assert owner_client.get("/api/v1/hires/", **bearer(secret)).status_code == 200
+
+
+def test_it_refuses_a_token_without_a_name(owner_client, owner):
+    response = owner_client.post("/account/tokens/", {"name": "", "scope": "read"})
+    assert response.status_code == 200
+    assert response.context["token_form"].errors["name"]
+    assert not ApiToken.objects.exists()
+
+
+def test_it_refuses_an_unknown_scope(owner_client, owner):
+    response = owner_client.post("/account/tokens/", {"name": "x", "scope": "admin"})
+    assert response.context["token_form"].errors["scope"]
+    assert not ApiToken.objects.exists()
+
+
+def test_it_revokes_a_token_from_the_profile_page(owner_client, owner, hire):
+    token, secret = services.api_token_create(actor=owner, user=owner, name="old")
+    response = owner_client.post(f"/account/tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert owner_client.get("/api/v1/hires/", **bearer(secret)).status_code == 401
+    assert b"Revoked" in owner_client.get("/account/").content
+
+
+def test_it_answers_404_when_revoking_someone_elses_token(client, people_ops, owner):
+    token, _ = services.api_token_create(actor=owner, user=owner, name="theirs")
+    client.force_login(people_ops)
+    assert client.post(f"/account/tokens/{token.pk}/revoke/").status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def test_it_lets_people_ops_see_and_revoke_tokens_in_the_admin_without_the_secret(
+    client, people_ops, owner
+):
+    from django.contrib.auth.models import Group
+
+    token, secret = services.api_token_create(actor=owner, user=owner, name="leaked")
+    people_ops.groups.add(Group.objects.get(name="People ops"))
+    client.force_login(people_ops)
+    page = client.get("/admin/onboarding/apitoken/")
+    assert page.status_code == 200
+    assert b"leaked" in page.content and token.prefix.encode() in page.content
+    assert secret.encode() not in page.content and token.hash.encode() not in page.content
+    response = client.post(
+        "/admin/onboarding/apitoken/",
+        {"action": "revoke_selected", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_it_shows_a_manager_only_their_own_tokens_in_the_admin(client, owner, outsider):
+    services.api_token_create(actor=outsider, user=outsider, name="not-yours")
+    services.api_token_create(actor=owner, user=owner, name="mine")
+    from onboarding.models import ApiToken as Token
+
+    assert list(Token.objects.visible_to(owner).values_list("name", flat=True)) == ["mine"]

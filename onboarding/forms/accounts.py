@@ -2,7 +2,7 @@
 
 from django import forms
 
-from ..models import User
+from ..models import ApiToken, User
 from . import VersionedForm
 
 
@@ -16,3 +16,16 @@ class DigestPreferenceForm(VersionedForm, forms.ModelForm):
             "discussed and certifications about to expire. Sent only on days with something "
             "to report."
         }
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use it, so you can tell your tokens apart (e.g. HRIS sync).",
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read only is enough for reports and syncs that only fetch data.",
+    )
