@@ -170,7 +170,9 @@ class PlanGuidanceSerializer(VersionedSerializer):
     discussed = serializers.BooleanField(
         source="is_discussed", required=False, help_text="Discussed with the hire."
     )
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = PlanGuidance
@@ -219,7 +221,9 @@ class RatingSerializer(serializers.ModelSerializer):
 
 class CheckInSerializer(VersionedSerializer):
     ratings = RatingSerializer(many=True, required=False)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    completed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     state = serializers.SerializerMethodField()
     complete = serializers.BooleanField(
         write_only=True, required=False, help_text="Complete it (every competency rated)."
