@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, Max, Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -573,6 +573,31 @@ def hire_import_claim(*, run_id: int) -> HireImport | None:
     if not claimed:
         return None
     return HireImport.objects.select_related("created_by", "template").get(pk=run_id)
+
+
+def hire_import_progress_aside(*, run: HireImport, rows_done: int) -> bool:
+    """Record the rows an import has written so far, from outside its transaction.
+
+    The import writes every hire in one transaction (all or nothing), so the count
+    written inside it cannot be seen until it commits. On PostgreSQL a second
+    connection records it and commits at once, so the page's bar moves chunk by
+    chunk; the final count commits with the hires. SQLite lets one connection write
+    at a time and the import's transaction holds that lock, so there nothing is
+    recorded (returns False) and the bar moves when the write commits. Deliberately
+    not atomic with the caller: that is the point.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    aside = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with aside.cursor() as cursor:
+            cursor.execute(
+                "UPDATE onboarding_hireimport SET rows_done = %s WHERE id = %s AND status = %s",
+                [rows_done, run.pk, HireImport.Status.RUNNING],
+            )
+    finally:
+        aside.close()
+    return True
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ import pytest
 import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test import Client, TestCase
 from django.urls import reverse
 from django_rq import get_worker
@@ -98,7 +99,10 @@ def test_it_shows_a_bar_that_polls_until_the_run_ends(owner_client, owner):
 
     services.hire_import_update(run=run, rows_checked=2000)
     fragment = owner_client.get(progress_url(run)).content.decode()
-    assert "writing 2000 hires" in fragment and 'aria-valuenow="50"' in fragment
+    assert "writing the hires: 0 of 2000" in fragment and 'aria-valuenow="50"' in fragment
+    services.hire_import_update(run=run, rows_done=1000)
+    fragment = owner_client.get(progress_url(run)).content.decode()
+    assert "1000 of 2000 written" in fragment and 'aria-valuenow="75"' in fragment
 
 
 def test_it_shows_a_run_only_to_who_started_it_and_people_ops(
@@ -172,6 +176,34 @@ def test_it_records_a_queue_that_is_down_instead_of_answering_500(settings, owne
     run.refresh_from_db()
     assert run.status == "failed" and "could not be started" in run.error_message
     assert owner_client.get(run.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_rows_written_before_the_import_commits_on_postgresql(owner):
+    run = services.hire_import_start(
+        actor=owner, content=b"", file_name="a.csv", template=None, rows_total=2000
+    )
+    services.hire_import_update(run=run, status=HireImport.Status.RUNNING)
+
+    def seen_from_outside() -> int:
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT rows_done FROM onboarding_hireimport WHERE id = %s", [run.pk]
+                )
+                return cursor.fetchone()[0]
+        finally:
+            other.close()
+
+    with transaction.atomic():  # the import's write transaction, still open
+        recorded = services.hire_import_progress_aside(run=run, rows_done=500)
+        if connection.vendor == "postgresql":
+            assert recorded and seen_from_outside() == 500
+        else:  # SQLite: one writer at a time; the count waits for the commit
+            assert not recorded
+    run.refresh_from_db()
+    assert run.rows_done == (500 if connection.vendor == "postgresql" else 0)
 
 
 # --- the same import through a real worker of each backend ----------------------------------
