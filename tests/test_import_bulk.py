@@ -113,7 +113,15 @@ def snapshot(hires: list[NewHire], managers) -> dict:
                     hire.version,
                 ),
                 "hire history": [
-                    (h.history_type, h.history_user_id, h.history_change_reason.split()[0])
+                    (
+                        h.history_type,
+                        h.history_user_id,
+                        h.history_change_reason.split()[0],
+                        h.full_name,
+                        h.start_date,
+                        h.version,
+                        abs(h.history_date - timezone.now()) < datetime.timedelta(minutes=5),
+                    )
                     for h in hire.history.all()
                 ],
                 "plan": (
@@ -141,7 +149,7 @@ def snapshot(hires: list[NewHire], managers) -> dict:
                 ),
                 "assignment history": sorted(
                     Assignment.history.filter(plan=plan).values_list(
-                        "course_id", "history_type", "history_user_id"
+                        "course_id", "due_date", "tuition_cost", "history_type", "history_user_id"
                     )
                 ),
                 "guidance": sorted(
