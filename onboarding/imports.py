@@ -429,7 +429,7 @@ def run(*, run_id: int) -> str:
     final count and the status "done". Rows written inside it cannot be counted from
     outside, so on PostgreSQL a second connection records the count after each chunk
     (services.hire_import_progress_aside); on SQLite (one writer at a time) the count
-    moves when the write commits. Bulk writes keep that phase short (about 6-7 s for
+    moves when the write commits. Bulk writes keep that phase short (about 5 s for
     2,000 hires with plans).
     """
     hire_import = services.hire_import_claim(run_id=run_id)
