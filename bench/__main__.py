@@ -15,6 +15,8 @@ Baselines:
 - "raw SQL": the very queries the page ran, replayed on the database connection
   (the limit: no ORM, no template; the moonshot is a page within 2x of it);
 - "sqlite3 CLI": the sqlite3 command-line tool exporting the same rows (SQLite only).
+- "generate_bench_data": the bulk generator making as many hires, plans and
+  assignments as a 2,000-row import with template plans (bench/import_bench.py).
 
 Production settings (DEBUG off), one process, the Django test client, signed in as a
 people-ops user who is not a superuser (the "People ops" group, as users have).
@@ -51,6 +53,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="/tmp/onboarding-bench.sqlite3")
     parser.add_argument("--keep", action="store_true", help="reuse the database if present")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument(
+        "--skip-import", action="store_true", help="skip the 2,000-row import commit"
+    )
     return parser.parse_args()
 
 
@@ -252,6 +257,12 @@ def main() -> None:
 
         results["export"] = export_bench.compare_with_cli(client)
 
+    if not args.skip_import:
+        # Last: its rounds add hires, which would change the pages' numbers.
+        from bench import import_bench
+
+        results["import"] = import_bench.compare()
+
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
@@ -296,6 +307,10 @@ def print_table(results: dict) -> None:
         print("\nAssignments export:")
         for key, value in results["export"].items():
             print(f"  {key}: {value}")
+    if "import" in results:
+        from bench import import_bench
+
+        import_bench.print_result(results["import"])
 
 
 if __name__ == "__main__":

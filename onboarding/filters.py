@@ -20,7 +20,7 @@ from .rules import Health, can_view_all, overdue_cutoff, overdue_q
 
 def batch_change_reason(batch: str) -> str:
     """What the first history row of each hire of an import says: the import writes it
-    (imports.commit) and the hires list's `?imported=` filter reads it."""
+    (services.hire_bulk_import) and the hires list's `?imported=` filter reads it."""
     return f"Import {batch}"
 
 

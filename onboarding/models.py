@@ -26,6 +26,7 @@ from .querysets import (
     DailyTotalsQuerySet,
     EvidenceQuerySet,
     HeldCertificationQuerySet,
+    HireImportQuerySet,
     HireInvitationQuerySet,
     NewHireQuerySet,
     PlanGuidanceQuerySet,
@@ -1082,6 +1083,74 @@ class ApiToken(models.Model):
         return secret[: ApiToken.PREFIX_LENGTH]
 
 
+# --- cohort imports run in the background ----------------------------------------------------
+
+
+class HireImport(models.Model):
+    """One committed cohort import, run by a background task (imports.run).
+
+    The file waits here (not in the session) until the task has read it; the task
+    records how far it got, so the page can show progress from any app server.
+    Its hires carry `batch` in the change reason of their first history row.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hire_imports"
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(blank=True, help_text="The uploaded file, until the run ends.")
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Whether plans were asked for: a template deleted meanwhile must fail the run,
+    # not import the hires without their plans.
+    with_plans = models.BooleanField(default=False)
+    batch = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    error_row = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The spreadsheet row that stopped the import."
+    )
+    error_field = models.CharField(max_length=50, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HireImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "hire import"
+
+    def __str__(self) -> str:
+        return f"{self.file_name or 'Import'} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:hire_import_run", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        """Checking the rows is the first half of the bar, writing them the second."""
+        if not self.rows_total:
+            return 100 if self.is_finished else 0
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, (self.rows_checked + self.rows_done) * 50 // self.rows_total)
+
+
 __all__ = [
     "ApiToken",
     "Assignment",
@@ -1095,6 +1164,7 @@ __all__ = [
     "Evidence",
     "Guidance",
     "HeldCertification",
+    "HireImport",
     "HireInvitation",
     "NewHire",
     "PlanGuidance",

@@ -78,6 +78,11 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{self.manager_lookup: user})
 
 
+class HireImportQuerySet(ScopedQuerySet):
+    # An import run is seen by the person who started it (and people-ops).
+    manager_lookup = "created_by"
+
+
 class NewHireQuerySet(ScopedQuerySet):
     manager_lookup = "hiring_manager"
 

@@ -98,6 +98,8 @@ ROUTES: dict[str, Route] = {
     "onboarding:hire_import": Route(NEEDS_ADD_HIRE),
     "onboarding:hire_bulk": Route(SIGNED_IN_POST),
     "onboarding:hire_import_template": Route(NEEDS_ADD_HIRE),
+    "onboarding:hire_import_run": Route(OWNED, lambda w: {"pk": w["hire_import"].pk}),
+    "onboarding:hire_import_progress": Route(OWNED, lambda w: {"pk": w["hire_import"].pk}),
     "onboarding:hire_detail": Route(OWNED, hire),
     "onboarding:hire_edit": Route(OWNED, hire),
     "onboarding:hire_archive": Route(OWNED_POST, hire),
@@ -228,6 +230,10 @@ def world(hire, plan, owner, settings, tmp_path):
         "check_in": hire.check_ins.first(),
         "token": owner.regenerate_calendar_token(),
         "api_token": services.api_token_create(actor=owner, user=owner, name="sync")[0],
+        # Started by the owner; its task never runs here (the test never commits).
+        "hire_import": services.hire_import_start(
+            actor=owner, content=b"", file_name="cohort.csv", template=None, rows_total=1
+        ),
     }
 
 

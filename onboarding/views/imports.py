@@ -3,8 +3,10 @@
 Between the two steps the validated file waits in the user's session (compressed;
 sessions live in the database, so any app server can take the second request).
 The confirm button carries a random token naming that upload, so an old tab
-cannot commit a newer file. The commit validates the file again and writes all
-or nothing (imports.commit).
+cannot commit a newer file. The commit validates the file again, records a
+HireImport and starts a background task that writes all or nothing (imports.run);
+the browser lands on the run's page, whose progress bar polls until it ends and
+then links to the imported hires.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import imports
+from .. import imports, services
 from ..forms.imports import HireImportConfirmForm, HireImportForm
-from ..models import PlanTemplate
+from ..models import HireImport, PlanTemplate
 
 SESSION_KEY = "hire_import"
 TEMPLATE = "onboarding/imports/hire_import.html"
+RUN_TEMPLATE = "onboarding/imports/hire_import_run.html"
+PROGRESS_TEMPLATE = "onboarding/imports/_progress.html"
 
 
 def _store(request: HttpRequest, content: bytes, template: PlanTemplate | None, name: str) -> str:
@@ -116,17 +120,53 @@ def _commit(request: HttpRequest) -> HttpResponse:
                 request, "The chosen plan template is no longer available. Nothing was imported."
             )
             return redirect("onboarding:hire_import")
-    batch = secrets.token_urlsafe(9)
-    try:
-        hires = imports.commit(stored["bytes"], user=request.user, template=template, batch=batch)
-    except imports.ImportRejected as rejected:
-        # The database changed since the preview (say, someone added one of these hires).
-        messages.error(request, _rejection(rejected.preview))
-        return _page(request, preview=rejected.preview, template=template)
-    plans = f", each with a plan from “{template.name}”" if template else ""
-    messages.success(request, f"Imported {len(hires)} hire{'s' if len(hires) != 1 else ''}{plans}.")
-    # Land on what was just imported: the hires list filtered to this import.
-    return redirect(f"{reverse('onboarding:hire_list')}?{urlencode({'imported': batch})}")
+    # Checked again here, so an upload that has gone stale since the preview is
+    # refused on this page rather than in the background.
+    preview = imports.parse(stored["bytes"], user=request.user)
+    if not preview.ok:
+        messages.error(request, _rejection(preview))
+        return _page(request, preview=preview, template=template)
+    run = services.hire_import_start(
+        actor=request.user,
+        content=stored["bytes"],
+        file_name=stored.get("name", ""),
+        template=template,
+        rows_total=len(preview.rows),
+    )
+    return redirect(run)
+
+
+def _run_of(request: HttpRequest, pk: int) -> HireImport:
+    # Only the person who started it (and people-ops) sees a run; others get 404.
+    return get_object_or_404(
+        HireImport.objects.visible_to(request.user).select_related("template"), pk=pk
+    )
+
+
+@require_GET
+@login_required
+@permission_required("onboarding.add_newhire", raise_exception=True)
+def hire_import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """The import's page: a progress bar that polls until the run ends."""
+    run = _run_of(request, pk)
+    return render(request, RUN_TEMPLATE, {"run": run, **_run_context(run)})
+
+
+@require_GET
+@login_required
+@permission_required("onboarding.add_newhire", raise_exception=True)
+def hire_import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment htmx polls every second; a finished run's fragment no
+    longer polls."""
+    run = _run_of(request, pk)
+    return render(request, PROGRESS_TEMPLATE, {"run": run, **_run_context(run)})
+
+
+def _run_context(run: HireImport) -> dict:
+    return {
+        "hires_url": f"{reverse('onboarding:hire_list')}?{urlencode({'imported': run.batch})}",
+        "error_lines": run.error_message.splitlines(),
+    }
 
 
 @require_GET
@@ -140,5 +180,7 @@ def hire_import_template(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("hires/import/", hire_import, name="hire_import"),
+    path("hires/import/<int:pk>/", hire_import_run, name="hire_import_run"),
+    path("hires/import/<int:pk>/progress/", hire_import_progress, name="hire_import_progress"),
     path("hires/import/template.csv", hire_import_template, name="hire_import_template"),
 ]

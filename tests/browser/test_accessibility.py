@@ -17,6 +17,7 @@ from onboarding.models import (
     Competency,
     Course,
     Guidance,
+    HireImport,
     PlanTemplate,
     RoleProfile,
 )
@@ -45,6 +46,23 @@ def open_account_menu(page) -> None:
         page.wait_for_selector("#main-nav.show")
     page.locator(".navbar .dropdown-toggle").click()
     page.wait_for_selector(".dropdown-menu.show")
+
+
+def failed_import_url(w: World) -> str:
+    """A finished import that names the row and column at fault (made for the scan)."""
+    from onboarding import services
+
+    run = services.hire_import_start(
+        actor=w.owner, content=b"", file_name="cohort.csv", template=None, rows_total=2
+    )
+    services.hire_import_update(
+        run=run,
+        status=HireImport.Status.FAILED,
+        error_row=3,
+        error_field="email",
+        error_message="Row 3, column email: Enter a valid email address.",
+    )
+    return run.get_absolute_url()
 
 
 PAGES: list[PageCase] = [
@@ -101,6 +119,7 @@ PAGES: list[PageCase] = [
     PageCase("assignment-list", "owner", lambda w: reverse("onboarding:assignment_list")),
     PageCase("tuition", "people_ops", lambda w: reverse("onboarding:tuition")),
     PageCase("hire-import", "owner", lambda w: reverse("onboarding:hire_import")),
+    PageCase("hire-import-failed", "owner", failed_import_url),
     PageCase("profile", "owner", lambda w: reverse("onboarding:profile")),
     PageCase("search", "owner", lambda w: reverse("onboarding:search") + "?q=e"),
     PageCase(
