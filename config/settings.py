@@ -305,6 +305,9 @@ TASKS = {
     }
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# RQ's jobs run our tasks through django-tasks-rq's job class: `manage.py rqworker`
+# picks it up from here instead of needing --job-class on every worker.
+RQ = {"JOB_CLASS": "django_tasks_rq.backend.Job"}
 if TASKS_BACKEND == "rq":
     # Its `rqworker` command and its queue pages in the admin; without RQ those pages
     # would only fail to reach a Redis nobody runs.
