@@ -14,9 +14,11 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -468,3 +470,26 @@ def test_it_keeps_webhooks_from_hiring_managers(owner, client, name):
     owner.save()
     client.force_login(owner)
     assert client.get(reverse(f"admin:onboarding_{name}")).status_code == 403
+
+
+# --- lost tasks ----------------------------------------------------------------------------------
+
+
+def test_it_resumes_a_delivery_whose_task_was_lost(receiver, endpoint, owner, hire):
+    # Written as a service would, but its task never ran (say, Redis was emptied).
+    [delivery] = services.webhook_events_record(
+        event="hire.created", payloads=[webhooks.hire_payload(hire)]
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    fresh = services.webhook_events_record(event="hire.created", payloads=[{"id": 0}])[0]
+    out = StringIO()
+    call_command("webhooks_resume", stdout=out)
+    assert "1 overdue" in out.getvalue()
+    [request] = receiver.requests
+    assert request["headers"]["webhook-id"] == delivery.message_id
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    fresh.refresh_from_db()
+    assert fresh.status == WebhookDelivery.Status.PENDING  # its own task is still due
