@@ -1252,7 +1252,10 @@ def webhook_attempt_record(*, delivery_id: int, attempt: dict, give_up: bool = F
         return delivery.status
     delivery.attempts = [*delivery.attempts, attempt]
     number = attempt["attempt"]
-    delay = None if give_up else webhooks.attempt_delay(number)
+    # The immediate backend cannot run a task later: no retry there, so say "failed"
+    # rather than leave the delivery pending for an attempt that never comes.
+    can_retry = not give_up and tasks.deliver_webhook.get_backend().supports_defer
+    delay = webhooks.attempt_delay(number) if can_retry else None
     if not attempt["error"]:
         delivery.status = WebhookDelivery.Status.DELIVERED
         delivery.next_attempt_at = None

@@ -232,6 +232,19 @@ def test_it_queues_the_reminders_for_the_worker(database_backend, owner, hire):
     assert digest.to == [owner.email]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_the_reminders_from_the_command_with_now(database_backend, owner, hire):
+    plan = services.plan_create(actor=owner, hire=hire, title="Plan")
+    AssignmentFactory(plan=plan, due_date=timezone.localdate() - DAY)
+    hire.check_ins.update(completed_at=timezone.now())
+    out = StringIO()
+    call_command("send_reminders", "--now", stdout=out)
+    assert "1 digest(s) sent" in out.getvalue()
+    [digest] = mail.outbox
+    assert digest.to == [owner.email]
+    assert not DBTaskResult.objects.exists()
+
+
 # --- RQ on a real Redis -----------------------------------------------------------------------
 
 

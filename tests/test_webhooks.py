@@ -493,3 +493,14 @@ def test_it_resumes_a_delivery_whose_task_was_lost(receiver, endpoint, owner, hi
     assert delivery.status == WebhookDelivery.Status.DELIVERED
     fresh.refresh_from_db()
     assert fresh.status == WebhookDelivery.Status.PENDING  # its own task is still due
+
+
+def test_it_marks_a_delivery_failed_at_once_where_no_retry_can_wait(
+    receiver, endpoint, owner, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    receiver.answers = [500]
+    create_hire(django_capture_on_commit_callbacks, owner)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert delivery.next_attempt_at is None
