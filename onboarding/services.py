@@ -1247,7 +1247,9 @@ def webhook_attempt_record(*, delivery_id: int, attempt: dict, give_up: bool = F
     Called by the deliver_webhook task after the request (not holding a lock while
     waiting for a slow receiver). Returns the delivery's status.
     """
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if delivery is None:  # its endpoint was deleted meanwhile
+        return "gone"
     if delivery.status != WebhookDelivery.Status.PENDING:
         return delivery.status
     delivery.attempts = [*delivery.attempts, attempt]

@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -227,6 +227,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
+    # http.client sends only ASCII: escape what a URLField lets through (é, spaces).
+    target = quote(target, safe="/?&=%:@!$'()*+,;~-._")
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(host, port, addresses[0], settings.WEBHOOK_TIMEOUT_SECONDS)
     try:
@@ -281,7 +283,9 @@ def deliver(*, delivery_id: int, attempt: int) -> str:
             status_code = post(url, body, headers)
         except RefusedAddress as refused:
             error = str(refused)
-        except (OSError, http.client.HTTPException, ssl.SSLError) as failure:
+        except Exception as failure:
+            # Network errors, TLS, a malformed answer, a URL http.client cannot send:
+            # each is an attempt that failed, never a task that dies without a log.
             error = f"{type(failure).__name__}: {failure}"[:LOG_TEXT_LIMIT]
         else:
             if not 200 <= status_code < 300:

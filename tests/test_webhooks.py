@@ -504,3 +504,17 @@ def test_it_marks_a_delivery_failed_at_once_where_no_retry_can_wait(
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert delivery.next_attempt_at is None
+
+
+def test_it_sends_to_a_path_with_letters_beyond_ascii(
+    receiver, private_allowed, people_ops, owner, django_capture_on_commit_callbacks
+):
+    services.webhook_endpoint_save(
+        actor=people_ops,
+        endpoint=WebhookEndpoint(name="Ü", url=receiver.url + "/ümlaut?x=1", events=ALL_EVENTS),
+        expected_version=None,
+    )
+    create_hire(django_capture_on_commit_callbacks, owner)
+    [request] = receiver.requests
+    assert request["path"] == "/hooks/%C3%BCmlaut?x=1"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
