@@ -154,7 +154,26 @@ def send_reminders(*, day: str, attempt: int = 1) -> dict[str, Any]:
     from . import reminders
 
     lines: list[str] = []
-    result = reminders.send_digests(datetime.date.fromisoformat(day), log=lines.append)
+    try:
+        result = reminders.send_digests(datetime.date.fromisoformat(day), log=lines.append)
+    except Exception as error:
+        # The run itself broke (the database went away, say): retry the whole run;
+        # claims keep whatever was sent already from going twice.
+        if retry_or_give_up(
+            send_reminders,
+            attempt=attempt,
+            delays=EMAIL_RETRY_DELAYS,
+            kwargs={"day": day},
+            error=f"{type(error).__name__}: {error}",
+        ):
+            return {
+                "lines": lines,
+                "sent": 0,
+                "already_sent": 0,
+                "skipped_no_email": 0,
+                "failed": ["(the whole run: retrying)"],
+            }
+        raise
     failed = [item.recipient.username for item, _error in result.failed]
     if failed:
         retry_or_give_up(

@@ -137,6 +137,28 @@ def test_it_retries_only_the_digests_that_failed(
     assert DigestDelivery.objects.filter(sent_at__isnull=False).count() == 2
 
 
+def test_it_retries_a_reminders_run_that_broke_then_records_it(
+    owner, plan, monkeypatch, django_capture_on_commit_callbacks, run_deferred
+):
+    from onboarding import reminders
+
+    def broken(*args, **kwargs):
+        raise OSError("database went away")
+
+    monkeypatch.setattr(reminders, "send_digests", broken)
+    with pytest.raises(CommandError, match="retrying"):
+        call_command("send_reminders", stdout=StringIO())
+    runs = 1
+    while deferred():
+        run_deferred()
+        runs += 1
+    assert runs == len(tasks.EMAIL_RETRY_DELAYS) + 1
+    failure = TaskFailure.objects.get()
+    assert failure.task_name == "onboarding.tasks.send_reminders"
+    assert "database went away" in failure.error
+    assert failure.arguments == {"day": timezone.localdate().isoformat()}
+
+
 # --- failures in the admin -----------------------------------------------------------------------
 
 
