@@ -195,6 +195,22 @@ def send_reminders(*, day: str, attempt: int = 1) -> dict[str, Any]:
 # --- webhooks -----------------------------------------------------------------------------------
 
 
+# More deliveries than this from one write are enqueued by a task, not by the request.
+FAN_OUT_ABOVE = 10
+
+
+def enqueue_webhook_deliveries(delivery_ids: Sequence[int]) -> None:
+    for delivery_id in delivery_ids:
+        deliver_webhook.enqueue(delivery_id=delivery_id)
+
+
+@task()
+def fan_out_webhook_deliveries(*, delivery_ids: list[int]) -> int:
+    """Enqueue one delivery task per id: many events (an import) cost the request one enqueue."""
+    enqueue_webhook_deliveries(delivery_ids)
+    return len(delivery_ids)
+
+
 @task()
 def deliver_webhook(*, delivery_id: int, attempt: int = 1) -> str:
     """One attempt at one webhook delivery; it schedules the next attempt itself."""

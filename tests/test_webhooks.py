@@ -23,6 +23,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task_backends
+from django_tasks_db.models import DBTaskResult
 
 from onboarding import selectors, services, tasks, webhooks
 from onboarding.models import (
@@ -518,3 +519,21 @@ def test_it_sends_to_a_path_with_letters_beyond_ascii(
     [request] = receiver.requests
     assert request["path"] == "/hooks/%C3%BCmlaut?x=1"
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_enqueues_many_deliveries_through_one_task(settings, receiver, people_ops):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    services.webhook_endpoint_save(
+        actor=people_ops,
+        endpoint=WebhookEndpoint(name="LMS", url=receiver.url, events=["hire.created"]),
+        expected_version=None,
+    )
+    count = tasks.FAN_OUT_ABOVE + 2
+    services.webhook_events_record(event="hire.created", payloads=[{"id": n} for n in range(count)])
+    [queued] = DBTaskResult.objects.all()  # the request enqueued one task, not `count`
+    assert queued.task_path == "onboarding.tasks.fan_out_webhook_deliveries"
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert len(receiver.requests) == count
+    assert WebhookDelivery.objects.filter(status="delivered").count() == count
