@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('onboarding', '0024_api_token'),
+        ('onboarding', '0025_people_ops_see_api_tokens'),
     ]
 
     operations = [
