@@ -37,12 +37,21 @@ $(VENDOR)/.stamp: node_modules/.package-lock.json
 ## Set up and run the app on SQLite with demo data: `make run PORT=8123 HOST=0.0.0.0`.
 # The sign-in details are printed again once the server has started, so the demo
 # password is not lost above the server's start-up output (it stays in memory only).
+# A task worker runs next to the server (emails, webhooks, imports) and stops with it:
+# db_worker for the default database backend, rqworker for TASKS_BACKEND=rq.
 run: $(BIN)/python assets
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	@login="$$(DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo)" || exit 1; \
+	@export DEBUG=$${DEBUG:-1}; site=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	login="$$(SITE_URL=$$site $(BIN)/python manage.py seed_demo)" || exit 1; \
 	printf '%s\n' "$$login"; \
 	( sleep 3; printf '\n%s\n\n' "$$(printf '%s\n' "$$login" | sed -n '/^Sign in at/,$$p')" ) & \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	worker=; \
+	case "$${TASKS_BACKEND:-database}" in \
+	database) SITE_URL=$$site $(BIN)/python manage.py db_worker --no-reload & worker=$$!;; \
+	rq) SITE_URL=$$site $(BIN)/python manage.py rqworker --with-scheduler default & worker=$$!;; \
+	esac; \
+	trap 'if [ -n "$$worker" ]; then kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; fi' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Set up and run the whole test suite (browser tests included when Chromium is installed).
 test: $(BIN)/python assets

@@ -305,10 +305,20 @@ TASKS = {
     }
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# RQ's jobs run our tasks through django-tasks-rq's job class: `manage.py rqworker`
+# picks it up from here instead of needing --job-class on every worker.
+RQ = {"JOB_CLASS": "django_tasks_rq.backend.Job"}
 if TASKS_BACKEND == "rq":
     # Its `rqworker` command and its queue pages in the admin; without RQ those pages
     # would only fail to reach a Redis nobody runs.
     INSTALLED_APPS.insert(INSTALLED_APPS.index("onboarding"), "django_rq")
+
+# Outgoing webhooks refuse endpoints that resolve to loopback, private, link-local,
+# multicast, reserved or unspecified addresses (checked when an endpoint is saved and
+# again before every delivery, since DNS can change): set this to reach a receiver on
+# your own network on purpose.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 
 # The JSON API (/api/v1/): Django REST framework, documented by drf-spectacular.
 REST_FRAMEWORK = {

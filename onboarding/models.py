@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import secrets
@@ -1151,6 +1152,123 @@ class HireImport(models.Model):
         return min(100, (self.rows_checked + self.rows_done) * 50 // self.rows_total)
 
 
+# --- integration: webhooks and background-task failures -----------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """What an endpoint may subscribe to; the names follow "noun.verb" as Standard Webhooks do."""
+
+    HIRE_CREATED = "hire.created", "Hire created"
+    PLAN_CREATED = "plan.created", "Plan created"
+    ASSIGNMENT_STATUS_CHANGED = "assignment.status_changed", "Assignment status changed"
+    CHECKIN_COMPLETED = "checkin.completed", "Check-in completed"
+
+
+# Not subscribable: sent to one endpoint when people-ops ask for a test delivery.
+WEBHOOK_TEST_EVENT = "webhook.test"
+
+
+def webhook_secret() -> str:
+    """A new signing secret, written the Standard Webhooks way: "whsec_" + base64 of 24 bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives the events it subscribes to, signed with its own secret."""
+
+    name = models.CharField(max_length=200)
+    url = models.URLField("URL", max_length=500)
+    events = models.JSONField(default=list, help_text="The events this endpoint receives.")
+    secret = models.CharField(max_length=100, editable=False, default=webhook_secret)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.events, list) or not self.events:
+            raise ValidationError({"events": "Choose at least one event."})
+        unknown = [e for e in self.events if e not in WebhookEvent.values]
+        if unknown:
+            raise ValidationError({"events": f"Unknown events: {', '.join(map(str, unknown))}."})
+
+    def receives(self, event: str) -> bool:
+        return self.active and (event in self.events or event == WEBHOOK_TEST_EVENT)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, with every attempt to deliver it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=50)
+    # The webhook-id header: the same for every attempt, so receivers can drop repeats.
+    message_id = models.CharField(max_length=40, unique=True, editable=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # [{"attempt": 1, "at": ISO time, "status_code": 500 or null, "error": "...", "ms": 12}]
+    attempts = models.JSONField(default=list, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]),
+                name="webhookdelivery_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint_id} ({self.message_id})"
+
+
+class TaskFailure(models.Model):
+    """A background task that failed on its last attempt: what people-ops see in the admin.
+
+    Our own record rather than the backend's, so that a failure looks the same on the
+    database backend and on RQ (whose failed jobs live in Redis, outside the admin),
+    and so that arguments holding secrets (an invitation's link) are left out.
+    """
+
+    task_name = models.CharField(max_length=200)
+    arguments = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField()
+    failed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+        verbose_name = "failed background task"
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"
+
+
 __all__ = [
     "ApiToken",
     "Assignment",
@@ -1172,7 +1290,11 @@ __all__ = [
     "PlanTemplateItem",
     "RoleExpectation",
     "RoleProfile",
+    "TaskFailure",
     "TrainingPlan",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "overdue_q",
 ]

@@ -36,6 +36,16 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Background tasks run when enqueued (after the commit), as a worker would at once.
+
+    Tasks that wait (retries) are kept aside in the backend's `deferred` list. The
+    task tests choose the database and RQ backends themselves (tests/test_tasks.py).
+    """
+    settings.TASKS = {"default": {"BACKEND": "tests.task_backend.ImmediateUnlessDeferred"}}
+
+
+@pytest.fixture(autouse=True)
 def no_daily_totals_left_by_a_flush(request):
     """Transactional tests start with empty rollups, as they would on PostgreSQL.
 

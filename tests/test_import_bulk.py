@@ -247,3 +247,26 @@ def test_it_refuses_a_manager_the_actor_may_not_choose(owner, outsider):
         services.hire_bulk_import(actor=owner, rows=rows)
     assert refused.value.index == 2 and "hiring_manager" in refused.value.message_dict
     assert not NewHire.objects.exists()
+
+
+def test_it_sends_the_events_the_one_at_a_time_services_send(people_ops, template, settings):
+    from onboarding.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+    endpoint = services.webhook_endpoint_save(
+        actor=people_ops,
+        endpoint=WebhookEndpoint(
+            name="HRIS",
+            url="http://127.0.0.1:9/hooks",
+            events=[WebhookEvent.HIRE_CREATED, WebhookEvent.PLAN_CREATED],
+        ),
+        expected_version=None,
+    )
+    hires = services.hire_bulk_import(
+        actor=people_ops, rows=cohort("ev", [people_ops]), template=template, chunk_size=3
+    )
+    sent = WebhookDelivery.objects.filter(endpoint=endpoint)
+    created = sorted(d.payload["data"]["id"] for d in sent.filter(event="hire.created"))
+    assert created == sorted(hire.pk for hire in hires)
+    plans = sorted(d.payload["data"]["hire_id"] for d in sent.filter(event="plan.created"))
+    assert plans == sorted(hire.pk for hire in hires)

@@ -245,3 +245,18 @@ def test_it_imports_through_rq_with_a_real_redis(settings, owner):
     assert (run.status, run.rows_done) == ("done", 3)
     assert NewHire.objects.count() == 3
     connection.flushdb()
+
+
+def test_it_shows_people_ops_the_import_runs_in_the_admin(client, people_ops, owner):
+    from onboarding.models import HireImport
+
+    run = HireImport.objects.create(
+        created_by=owner, file_name="cohort.csv", content=b"secret,row", batch="b1"
+    )
+    client.force_login(people_ops)
+    page = client.get("/admin/onboarding/hireimport/")
+    assert page.status_code == 200 and b"cohort.csv" in page.content
+    detail = client.get(f"/admin/onboarding/hireimport/{run.pk}/change/")
+    assert detail.status_code == 200 and b"secret,row" not in detail.content
+    client.force_login(owner)
+    assert client.get("/admin/onboarding/hireimport/").status_code == 403

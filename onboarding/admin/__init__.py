@@ -6,6 +6,6 @@ services.py) are written down in `scoping`; what every admin gets from the
 site itself (ours and third-party ones) in `onboarding/admin_site.py`.
 """
 
-from . import api, catalog, hire_area, hires, plans, ramp, users
+from . import api, catalog, hire_area, hires, integrations, plans, ramp, users
 
-__all__ = ["api", "catalog", "hire_area", "hires", "plans", "ramp", "users"]
+__all__ = ["api", "catalog", "hire_area", "hires", "integrations", "plans", "ramp", "users"]

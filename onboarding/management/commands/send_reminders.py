@@ -2,6 +2,10 @@
 
 Idempotent and safe to run from cron on several hosts at once: each digest is
 claimed in the database before it is sent (see onboarding/reminders.py).
+
+The sending itself is a background task (tasks.send_reminders), so that a mail
+server that is down is retried with backoff by the worker; `--now` sends from this
+process instead, for a host without a worker.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 
-from ... import reminders
+from ... import reminders, tasks
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -41,6 +46,11 @@ class Command(BaseCommand):
             help="Print what would be sent; send nothing and record nothing.",
         )
         parser.add_argument(
+            "--now",
+            action="store_true",
+            help="Send from this process instead of handing the run to the task worker.",
+        )
+        parser.add_argument(
             "--date",
             help="The day to report on, YYYY-MM-DD (default: today in TIME_ZONE).",
         )
@@ -54,6 +64,9 @@ class Command(BaseCommand):
             if verbosity >= 1:
                 self.stdout.write(line)
 
+        if not dry_run and not options["now"]:
+            self.enqueue(today, log)
+            return
         result = reminders.send_digests(today, dry_run=dry_run, log=log)
 
         if dry_run and verbosity >= 2:
@@ -79,3 +92,25 @@ class Command(BaseCommand):
             raise CommandError(f"{summary} Failed for: {names}. A later run retries them.")
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(summary))
+
+    def enqueue(self, today: datetime.date, log) -> None:
+        """Hand the run to the worker; report it here when the backend ran it at once."""
+        result = tasks.send_reminders.enqueue(day=today.isoformat())
+        if result.status == TaskResultStatus.FAILED:
+            raise CommandError(f"{today}: the reminders task failed; see the log.")
+        if result.status != TaskResultStatus.SUCCESSFUL:
+            log(f"{today}: the reminders are queued as task {result.id} for the worker.")
+            return
+        outcome = result.return_value
+        for line in outcome["lines"]:
+            log(line)
+        summary = (
+            f"{today}: {outcome['sent']} digest(s) sent, "
+            f"{outcome['already_sent']} already sent, "
+            f"{outcome['skipped_no_email']} skipped (no email address), "
+            f"{len(outcome['failed'])} failed."
+        )
+        if outcome["failed"]:
+            names = ", ".join(outcome["failed"])
+            raise CommandError(f"{summary} Failed for: {names}. A later run retries them.")
+        log(self.style.SUCCESS(summary))
