@@ -1,6 +1,7 @@
 """Shared fixtures: the personas (owner, teammate, outsider, people-ops) and the catalog."""
 
 import pytest
+from django.core.cache import cache
 
 from onboarding import catalog, framework, models
 
@@ -33,6 +34,13 @@ def pytest_collection_modifyitems(items):
 def fast_password_hashing(settings):
     """Factories hash every persona's password; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: the API's throttle counts requests per token
+    id, and ids come round again once a test's rows are rolled back."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
