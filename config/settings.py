@@ -320,6 +320,11 @@ if TASKS_BACKEND == "rq":
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 
+# The cache holds the API's throttle counts. Local memory is per process: with several
+# app processes (gunicorn workers, hosts) each would count on its own, so point them
+# all at one cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": environ.Env.cache_url_config(env_str("CACHE_URL", "locmemcache://"))}
+
 # The JSON API (/api/v1/): Django REST framework, documented by drf-spectacular.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
