@@ -21,7 +21,7 @@ from django.core.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from django.db.models import QuerySet
+from django.db.models import BinaryField, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 
@@ -44,6 +44,15 @@ def checked_changelist(changelist: type[ChangeList]) -> type[ChangeList]:
                 raise IncorrectLookupParameters(error) from error
 
         def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+            # A binary field takes bytes; a parameter is text, which PostgreSQL's driver
+            # refuses only while running the query (after the check below).
+            binary = {
+                field.name
+                for field in self.model._meta.concrete_fields
+                if isinstance(field, BinaryField)
+            }
+            if any(key.split("__")[0] in binary for key in request.GET):
+                raise IncorrectLookupParameters("Binary fields cannot be filtered on.")
             queryset = super().get_queryset(request, exclude_parameters)
             try:
                 # Compiling turns the values into database values, as rendering would.
