@@ -1087,6 +1087,12 @@ class ApiToken(models.Model):
 # --- cohort imports run in the background ----------------------------------------------------
 
 
+# How long an import may wait for a worker, and run, before its page says something is
+# wrong: far beyond what a 2,000-row import takes (about 6 s), well within a person's patience.
+IMPORT_QUEUE_PATIENCE = datetime.timedelta(minutes=2)
+IMPORT_RUN_PATIENCE = datetime.timedelta(minutes=15)
+
+
 class HireImport(models.Model):
     """One committed cohort import, run by a background task (imports.run).
 
@@ -1141,6 +1147,21 @@ class HireImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def stalled(self, now: datetime.datetime | None = None) -> str:
+        """Whether the run has waited ("queued") or run ("running") far longer than an
+        import takes (a few seconds for 2,000 rows): most likely no worker is running, or
+        the one that took it stopped. An empty string otherwise."""
+        now = now or timezone.now()
+        if self.status == self.Status.QUEUED and now - self.created_at > IMPORT_QUEUE_PATIENCE:
+            return "queued"
+        if (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and now - self.started_at > IMPORT_RUN_PATIENCE
+        ):
+            return "running"
+        return ""
 
     @property
     def percent(self) -> int:

@@ -260,3 +260,36 @@ def test_it_shows_people_ops_the_import_runs_in_the_admin(client, people_ops, ow
     assert detail.status_code == 200 and b"secret,row" not in detail.content
     client.force_login(owner)
     assert client.get("/admin/onboarding/hireimport/").status_code == 403
+
+
+def test_it_says_when_no_worker_took_the_import_or_its_worker_stopped(owner_client, owner):
+    import datetime
+
+    from django.utils import timezone
+
+    run = services.hire_import_start(
+        actor=owner, content=b"", file_name="big.csv", template=None, rows_total=2000
+    )
+    fragment = owner_client.get(progress_url(run)).content.decode()
+    assert "Waiting for a worker" in fragment and "not running" not in fragment
+    assert "Nothing was imported" not in fragment  # a run in progress has not failed
+
+    HireImport.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=3)
+    )
+    fragment = owner_client.get(progress_url(run)).content.decode()
+    assert "the task worker is probably not running" in fragment
+    assert 'hx-trigger="every 1s"' in fragment  # it still starts once a worker runs
+
+    services.hire_import_update(
+        run=run,
+        status=HireImport.Status.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    fragment = owner_client.get(progress_url(run)).content.decode()
+    assert "probably not running" not in fragment and "may have stopped" not in fragment
+    HireImport.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - datetime.timedelta(minutes=20)
+    )
+    fragment = owner_client.get(progress_url(run)).content.decode()
+    assert "the worker running it may have stopped" in fragment

@@ -166,6 +166,7 @@ def _run_context(run: HireImport) -> dict:
     return {
         "hires_url": f"{reverse('onboarding:hire_list')}?{urlencode({'imported': run.batch})}",
         "error_lines": run.error_message.splitlines(),
+        "stalled": run.stalled(),
     }
 
 
