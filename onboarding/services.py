@@ -1032,8 +1032,12 @@ def assignment_reopen(
 
 
 @transaction.atomic
-def assignment_remove(*, actor: User | None, assignment: Assignment) -> None:
-    """Take a course out of a plan; the history keeps a record of it."""
+def assignment_remove(
+    *, actor: User | None, assignment: Assignment, expected_version: int | None = None
+) -> None:
+    """Take a course out of a plan; the history keeps a record of it. With
+    `expected_version`, refuses (StaleObjectError) if someone changed it since."""
+    lock_current(assignment, expected_version)
     assignment._history_user = actor
     assignment.delete()
 
@@ -1096,7 +1100,10 @@ def held_certification_update(
 
 
 @transaction.atomic
-def held_certification_remove(*, actor: User | None, held: HeldCertification) -> None:
+def held_certification_remove(
+    *, actor: User | None, held: HeldCertification, expected_version: int | None = None
+) -> None:
+    lock_current(held, expected_version)
     held.delete()
 
 

@@ -11,7 +11,6 @@ import datetime
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -271,9 +270,10 @@ class AssignmentViewSet(mixins.ListModelMixin, ApiViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         assignment = self.get_object()
         version = expected_version(request)
-        with transaction.atomic(), refusing_stale(version):
-            services.lock_current(assignment, version)
-            services.assignment_remove(actor=request.user, assignment=assignment)
+        with refusing_stale(version):
+            services.assignment_remove(
+                actor=request.user, assignment=assignment, expected_version=version
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -342,9 +342,10 @@ class HeldCertificationViewSet(mixins.ListModelMixin, ApiViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         held = self.get_object()
         version = expected_version(request)
-        with transaction.atomic(), refusing_stale(version):
-            services.lock_current(held, version)
-            services.held_certification_remove(actor=request.user, held=held)
+        with refusing_stale(version):
+            services.held_certification_remove(
+                actor=request.user, held=held, expected_version=version
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
