@@ -1290,6 +1290,39 @@ class TaskFailure(models.Model):
         return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"
 
 
+class DataVersion(models.Model):
+    """One row whose `token` changes with every committed change of what the dashboard
+    shows: the key of the cached figures and tables (caching.py).
+
+    The database changes it (triggers.py), so no writer can forget to: services, the
+    admin, imports and raw SQL alike. A random token rather than a counter, so that a
+    restored backup cannot bring back a number whose cached figures were of other data.
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "data version"
+
+    def __str__(self) -> str:
+        return f"data version {self.token}"
+
+
+class DataChange(models.Model):
+    """A transaction's note that it changed watched data (PostgreSQL only).
+
+    Its insert fires a deferred trigger that changes the DataVersion token at commit
+    and deletes the note, so concurrent writers hold the token's row lock only while
+    committing, never for the length of their transaction (an import's, say).
+    """
+
+    class Meta:
+        verbose_name = "data change"
+
+    def __str__(self) -> str:
+        return f"data change {self.pk}"
+
+
 __all__ = [
     "ApiToken",
     "Assignment",
@@ -1299,6 +1332,8 @@ __all__ = [
     "CompetencyRating",
     "Course",
     "CourseFeedback",
+    "DataChange",
+    "DataVersion",
     "DigestDelivery",
     "Evidence",
     "Guidance",

@@ -10,7 +10,9 @@ Four invariants hold however a row is written (services, the admin, imports,
   date moves the open ones;
 * PlanProgress holds one row of counts per plan;
 * DailyTotals holds, per (manager, archived, day, currency), what the dashboard
-  sums over date ranges.
+  sums over date ranges;
+* DataVersion's token changes with every committed change of the tables the
+  dashboard's cached figures come from (WATCHED_TABLES; caching.py reads it).
 
 What counts as open, unscheduled or spent comes from rules.py; the same SELECTs
 serve the triggers of both databases and the set-based recount (`rebuild`).
@@ -252,6 +254,55 @@ def _hire_and_course(r: str) -> str:
     )
 
 
+# --- the data version ------------------------------------------------------------------------
+
+# Every table whose rows the cached pages (caching.py) show or are scoped by. The
+# rollup tables are left out: only these tables' triggers and `rebuild` write them.
+WATCHED_TABLES = {
+    "user": "onboarding_user",
+    "user_groups": "onboarding_user_groups",
+    "user_permissions": "onboarding_user_user_permissions",
+    "group_permissions": "auth_group_permissions",
+    "role_profile": "onboarding_roleprofile",
+    "hire": "onboarding_newhire",
+    "certification": "onboarding_certification",
+    "held_certification": "onboarding_heldcertification",
+    "course": "onboarding_course",
+    "template": "onboarding_plantemplate",
+    "plan": "onboarding_trainingplan",
+    "assignment": "onboarding_assignment",
+    "guidance": "onboarding_guidance",
+    "plan_guidance": "onboarding_planguidance",
+    "competency": "onboarding_competency",
+    "expectation": "onboarding_roleexpectation",
+    "check_in": "onboarding_checkin",
+    "rating": "onboarding_competencyrating",
+    "evidence": "onboarding_evidence",
+    "feedback": "onboarding_coursefeedback",
+    "hire_import": "onboarding_hireimport",
+}
+NEW_TOKEN = {
+    "sqlite": "random()",
+    # random() has 52 random bits, plenty for a token that only has to differ.
+    "postgresql": "floor(random() * 4503599627370496)::bigint",
+}
+# A PostgreSQL transaction that changed watched rows and has not committed yet.
+CHANGED_SETTING = "onboarding.data_changed"
+
+
+def new_data_version_sql(vendor: str) -> str:
+    return f"UPDATE onboarding_dataversion SET token = {NEW_TOKEN[vendor]} WHERE id = 1"
+
+
+def ensure_data_version(connection: BaseDatabaseWrapper = default_connection) -> None:
+    """The one DataVersion row exists (a flush empties the table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO onboarding_dataversion (id, token) SELECT 1, 0 WHERE NOT EXISTS "
+            "(SELECT 1 FROM onboarding_dataversion WHERE id = 1)"
+        )
+
+
 # --- SQLite ----------------------------------------------------------------------------------
 
 
@@ -266,7 +317,15 @@ def _sqlite_trigger(name: str, event: str, table: str, body: list[str], when: st
 
 
 def sqlite_objects() -> list[DbObject]:
+    # One writer at a time on SQLite: the token's row lock costs nobody a wait.
     objects = [
+        _sqlite_trigger(
+            f"data_version_{short}_{event.lower()}", event, table, [new_data_version_sql("sqlite")]
+        )
+        for short, table in WATCHED_TABLES.items()
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+    objects += [
         _sqlite_trigger(
             "plan_carries_always_guidance",
             "INSERT",
@@ -663,6 +722,52 @@ def postgres_objects() -> list[DbObject]:
         objects.append(
             _pg_trigger(f"totals_{name}", event.upper(), tables[source], f"totals_{name}")
         )
+    return objects + _pg_data_version_objects()
+
+
+def _pg_data_version_objects() -> list[DbObject]:
+    """A statement on a watched table notes the change once per transaction (a DataChange
+    row); the note's deferred trigger changes the token at commit. Taking the token's
+    row lock at the first write would queue every writer behind the longest
+    transaction (an import) until it commits."""
+    objects = [
+        _pg_function(
+            "data_changed",
+            [
+                f"IF current_setting('{CHANGED_SETTING}', true) IS DISTINCT FROM 'yes' THEN\n"
+                f"        PERFORM set_config('{CHANGED_SETTING}', 'yes', true);\n"
+                "        INSERT INTO onboarding_datachange DEFAULT VALUES;\n"
+                "    END IF",
+            ],
+        ),
+        _pg_function(
+            "data_version_change",
+            [
+                new_data_version_sql("postgresql"),
+                "DELETE FROM onboarding_datachange WHERE id = NEW.id",
+                f"PERFORM set_config('{CHANGED_SETTING}', '', true)",
+            ],
+        ),
+        DbObject(
+            "trigger",
+            f"{PREFIX}data_version_change",
+            "onboarding_datachange",
+            f"CREATE CONSTRAINT TRIGGER {PREFIX}data_version_change AFTER INSERT "
+            "ON onboarding_datachange DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"EXECUTE FUNCTION {PREFIX}data_version_change()",
+        ),
+    ]
+    objects += [
+        DbObject(
+            "trigger",
+            f"{PREFIX}data_version_{short}",
+            table,
+            f"CREATE TRIGGER {PREFIX}data_version_{short} "
+            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {PREFIX}data_changed()",
+        )
+        for short, table in WATCHED_TABLES.items()
+    ]
     return objects
 
 
@@ -780,6 +885,8 @@ def rebuild(connection: BaseDatabaseWrapper = default_connection) -> None:
         every = f"FROM onboarding_assignment r {_hire_and_course('r')} WHERE true"
         for statement in shares(1, "r", CURRENT, every):
             cursor.execute(statement)
+        # The rollup tables are not watched; figures cached from the old counts go.
+        cursor.execute(new_data_version_sql(connection.vendor))
 
 
 def attach_missing_guidance(connection: BaseDatabaseWrapper = default_connection) -> int:
@@ -859,6 +966,7 @@ def after_migrate(sender, *, using: str, verbosity: int = 1, **kwargs) -> None:
             print("  Onboarding triggers not installed: the app's migrations are not all applied.")
         return
     with transaction.atomic(using=using):
+        ensure_data_version(connection)
         if install(connection):
             repair(connection)
             if verbosity >= 1:

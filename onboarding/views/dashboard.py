@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from .. import selectors, stats
+from .. import caching, stats
+from ..models import User
+from .hires import hire_table_html
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    table = selectors.hire_table(user=request.user, data=request.GET, today=today)
-    # The unfiltered table has counted the active hires already.
-    counted = None if table["filtered"] else table["page_obj"].paginator.count
-    cohorts = stats.cohort_completion(request.user, today)
-    tuition = stats.tuition_by_quarter(request.user, today)
-    context = {
-        "cards": stats.cards(request.user, today, active_hires=counted),
-        "attention": stats.attention(request.user, today),
-        "manager_rows": stats.manager_breakdown(request.user, today),
+    hire_table = hire_table_html(request, today=today)
+
+    def render_figures() -> str:
+        context = figures_context(request.user, today, active_hires=hire_table["active_hires"])
+        return mark_safe(render_to_string("onboarding/home_figures.html", context, request))  # noqa: S308
+
+    # The figures do not depend on the table's filters or page: one entry for all of them.
+    figures = caching.cached_for_request(request, "home-figures", render_figures)
+    return render(request, "onboarding/home.html", {"figures": figures, "hire_table": hire_table})
+
+
+def figures_context(user: User, today: datetime.date, *, active_hires: int | None) -> dict:
+    """What home_figures.html shows: cards, attention lists, charts, per-manager rows."""
+    cohorts = stats.cohort_completion(user, today)
+    tuition = stats.tuition_by_quarter(user, today)
+    return {
+        "cards": stats.cards(user, today, active_hires=active_hires),
+        "attention": stats.attention(user, today),
+        "manager_rows": stats.manager_breakdown(user, today),
         "cohorts": cohorts,
         "tuition": tuition,
         # Read by static/js/charts.js from <script type="application/json"> tags,
@@ -53,9 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "has_cohort_data": any(c["total"] for c in cohorts),
         "plan_needed_days": stats.PLAN_NEEDED_WITHIN_DAYS,
         "sessions_days": stats.SESSIONS_WITHIN_DAYS,
-        **table,
     }
-    return render(request, "onboarding/home.html", context)
 
 
 # Signing in and out are actions too: say that they happened. The receivers live here

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
+from .. import caching, selectors, services
 from ..forms.hires import HireBulkForm, HireForm
 from ..forms.plans import apply_service_errors
 from ..links import site_root
@@ -23,12 +27,40 @@ from ..selectors import display_value
 # --- the hires table ---------------------------------------------------------------------
 
 
+def hire_table_html(
+    request: HttpRequest, *, heading: str = "Hires", today: datetime.date | None = None
+) -> dict:
+    """The hires table this request asks for, rendered: cached until the data changes.
+
+    A dict for onboarding/hires/_table.html: `html` (all but the bulk form's CSRF
+    token), `has_rows`, `bulk` (the viewer may change hires), and `active_hires`
+    (the unfiltered count, which the home page's card reuses; None when filtered).
+    """
+    bulk = request.user.has_perm("onboarding.change_newhire")
+
+    def render_table() -> dict:
+        table = selectors.hire_table(user=request.user, data=request.GET, today=today)
+        if bulk:
+            table["bulk_form"] = HireBulkForm(user=request.user)
+        html = render_to_string(
+            "onboarding/hires/_table_body.html", {**table, "table_heading": heading}, request
+        )
+        return {
+            "html": mark_safe(html),  # noqa: S308 - the template escaped it
+            "has_rows": bool(table["hires"]),
+            "bulk": bulk,
+            "active_hires": None if table["filtered"] else table["page_obj"].paginator.count,
+        }
+
+    return caching.cached_for_request(
+        request, "hire-table", render_table, varies=f"{heading}|{caching.page_varies(request)}"
+    )
+
+
 @login_required
 def hire_list(request: HttpRequest) -> HttpResponse:
-    table = selectors.hire_table(user=request.user, data=request.GET)
-    if request.user.has_perm("onboarding.change_newhire"):
-        table["bulk_form"] = HireBulkForm(user=request.user)
-    return render(request, "onboarding/hires/list.html", table)
+    hire_table = hire_table_html(request, heading="Results")
+    return render(request, "onboarding/hires/list.html", {"hire_table": hire_table})
 
 
 def _names(hires: list[NewHire]) -> str:
