@@ -9,7 +9,7 @@ by default, Redis with CACHE_URL) under a key made of:
 - the viewer (who sees what, and which links and actions a page offers them);
 - today's date (what is overdue or due soon moves at midnight);
 - what the request asked for (path and query string);
-- the templates' own text (a deploy that changes a template shows the new one).
+- the templates' text (after a deploy that changes one, no older HTML is served).
 
 A write therefore never leaves a stale figure behind: the next read misses and
 recomputes. Nothing is cached inside a transaction that has written watched rows
@@ -36,24 +36,14 @@ T = TypeVar("T")
 
 # Entries of older versions are never read again; this only bounds their stay.
 TIMEOUT_SECONDS = 60 * 60
-# The templates whose output is cached: their text is part of every key.
-CACHED_TEMPLATES = (
-    "onboarding/hires/_table_body.html",
-    "onboarding/home_figures.html",
-    "onboarding/partials/filter_form.html",
-    "onboarding/partials/pagination.html",
-    "onboarding/partials/health_legend.html",
-    "onboarding/partials/empty_state.html",
-)
 
 
 def _templates_stamp() -> str:
+    """A digest of the project's templates: cached HTML of other templates is never read."""
     digest = hashlib.sha256()
-    for name in CACHED_TEMPLATES:
-        for folder in settings.TEMPLATES[0]["DIRS"]:
-            path = Path(folder) / name
-            if path.exists():
-                digest.update(path.read_bytes())
+    for folder in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(folder).rglob("*.html")):
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

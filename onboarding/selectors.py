@@ -718,20 +718,26 @@ def below_expectations_at_day_90(user: User | None) -> QuerySet:
     """Ids of active hires whose completed day-90 check-in rates a competency below the
     level their role profile expects: a total ramp gap above zero at day 90.
 
-    Driven from the day-90 ratings joined to the expectations (a few per hire),
-    not from every hire: a correlated EXISTS per hire took a second at 10,000.
+    Driven from the completed day-90 check-ins (one per hire), each asking whether
+    any of its ratings sits below its expectation: the search stops at the first
+    one. Joining every rating to its expectation took twice as long at 10,000 hires
+    (38 ms against 18 ms on SQLite), and a correlated EXISTS per hire a second.
     """
-    ratings = CompetencyRating.objects.filter(
-        check_in__kind=CheckInKind.DAY_90,
-        check_in__completed_at__isnull=False,
-        check_in__hire__archived_at__isnull=True,
+    below = CompetencyRating.objects.filter(
+        check_in=OuterRef("pk"),
         # One filter() call: the same expectation row supplies both conditions.
-        competency__expectations__role_profile=F("check_in__hire__role_profile"),
+        competency__expectations__role_profile=OuterRef("hire__role_profile"),
         manager_level__lt=F("competency__expectations__expected_level"),
     )
+    check_ins = CheckIn.objects.filter(
+        Exists(below),
+        kind=CheckInKind.DAY_90,
+        completed_at__isnull=False,
+        hire__archived_at__isnull=True,
+    )
     if user is not None:
-        ratings = ratings.visible_to(user)
-    return ratings.values("check_in__hire_id").distinct()
+        check_ins = check_ins.visible_to(user)
+    return check_ins.values("hire_id").distinct()
 
 
 # --- the hire's own view ----------------------------------------------------------------------

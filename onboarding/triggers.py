@@ -268,6 +268,7 @@ WATCHED_TABLES = {
     "certification": "onboarding_certification",
     "held_certification": "onboarding_heldcertification",
     "course": "onboarding_course",
+    "course_competencies": "onboarding_course_competencies",
     "template": "onboarding_plantemplate",
     "plan": "onboarding_trainingplan",
     "assignment": "onboarding_assignment",

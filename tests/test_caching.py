@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onboarding import caching, services
-from onboarding.models import Assignment, DataChange, DataVersion, NewHire
+from onboarding.models import Assignment, Competency, DataChange, DataVersion, NewHire
 
 from .factories import (
     AssignmentFactory,
@@ -29,6 +29,7 @@ DAY = datetime.timedelta(days=1)
 HOME = reverse("onboarding:home")
 HIRES = reverse("onboarding:hire_list")
 PAGES = [HOME, HIRES]
+LEVELS = {f"level_{n}": f"Level {n}" for n in range(1, 5)}
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's deferred version change"
 )
@@ -302,3 +303,19 @@ def test_it_does_not_cache_without_the_version_row(owner_client, owner):
     _, first = get(owner_client, HOME)
     _, second = get(owner_client, HOME)
     assert second == first
+
+
+def test_it_shows_the_outcome_report_of_the_current_data(owner_client, owner):
+    outcomes = reverse("onboarding:outcomes")
+    competency = Competency.objects.create(
+        name="Pricing", slug="pricing-cache", description="Prices things.", **LEVELS
+    )
+    course = CourseFactory(title="Pricing Lab")
+    get(owner_client, outcomes)
+    _, warm = get(owner_client, outcomes)
+    course.competencies.add(competency)  # only the link table changes
+    body, after = get(owner_client, outcomes)
+    assert ("Pricing Lab" in body and after > warm) or connection.vendor == "postgresql"
+    type(course).objects.filter(pk=course.pk).update(title="Nadia's Pricing Lab")
+    body, _ = get(owner_client, outcomes)
+    assert "Nadia&#x27;s Pricing Lab" in body

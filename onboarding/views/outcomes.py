@@ -5,21 +5,21 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from .. import exports, outcomes
+from .. import caching, exports, outcomes
 
 
 @require_GET
 @login_required
 def outcome_report(request: HttpRequest) -> HttpResponse:
-    report = outcomes.report(user=request.user, data=request.GET)
-    shown = [row for row in report["courses"] if not row.too_few]
-    return render(
-        request,
-        "onboarding/outcomes/report.html",
-        {
+    def render_body() -> str:
+        report = outcomes.report(user=request.user, data=request.GET)
+        shown = [row for row in report["courses"] if not row.too_few]
+        context = {
             **report,
             "chart": {
                 "labels": [row.name for row in shown],
@@ -28,8 +28,14 @@ def outcome_report(request: HttpRequest) -> HttpResponse:
             },
             "export_columns": exports.COLUMN_HELP["outcomes"],
             "check_in_columns": exports.COLUMN_HELP["check-ins"],
-        },
+        }
+        html = render_to_string("onboarding/outcomes/_report_body.html", context, request)
+        return mark_safe(html)  # noqa: S308 - the template escaped it
+
+    body = caching.cached_for_request(
+        request, "outcomes", render_body, varies=caching.page_varies(request)
     )
+    return render(request, "onboarding/outcomes/report.html", {"body": body})
 
 
 urlpatterns = [
