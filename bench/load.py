@@ -78,6 +78,10 @@ class Client:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")
+        except OSError as error:
+            # A reset or refused connection, or a timeout: an error of the run, never a
+            # client thread that stops without a word.
+            return 0, f"{type(error).__name__}: {error}"
 
     def sign_in(self, username: str) -> None:
         self.request("GET", "/accounts/login/")
@@ -220,12 +224,12 @@ def reader(base: str, path: str, index: int, ready: threading.Barrier, window: d
     while time.monotonic() < window["deadline"] and count < window["max_requests"]:
         count += 1
         start = time.perf_counter()
-        status, _ = client.request("GET", path)
+        status, body = client.request("GET", path)
         elapsed = (time.perf_counter() - start) * 1000
         with stats.lock:
             stats.latencies.append(elapsed)
             if status != 200:
-                stats.errors.append(f"{status} on request {count} of client {index}")
+                stats.errors.append(f"{status or body} on request {count} of client {index}")
 
 
 def read_run(base: str, path: str, clients: int, seconds: int, max_requests: int) -> dict:

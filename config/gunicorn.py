@@ -15,8 +15,10 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so that a slow leak never grows without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
+# No recycling of workers by default: a gthread worker that restarts after max_requests
+# resets the connections it had accepted but not yet served (gunicorn issue #3038), which
+# `make load` saw as dropped requests once pages got fast. Set it only against a leak.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = 100
 accesslog = "-"
 errorlog = "-"
