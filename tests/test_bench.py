@@ -1,6 +1,8 @@
-"""The bench's yardstick: a stock admin changelist of the same hires, never on our admin."""
+"""The bench: its yardstick (a stock admin changelist of the same hires, never on our admin)
+and the load tool's error counting."""
 
 import datetime
+import socket
 
 import pytest
 from django.contrib import admin
@@ -34,3 +36,15 @@ def test_it_shows_the_same_hires_in_pages_of_fifty_as_the_hires_list(
     assert len(first.context["cl"].result_list) == 50
     assert [h.pk for h in second.context["cl"].result_list] == [h.pk for h in ours.context["hires"]]
     assert len(first.context["cl"].list_display) == 5
+
+
+def test_it_counts_a_refused_connection_as_an_error_of_the_load_run():
+    """A reset or refused connection is reported, never a client thread that stops."""
+    from bench import load
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, body = load.Client(f"http://127.0.0.1:{port}").request("GET", "/")
+    assert status == 0
+    assert "Connection refused" in body
