@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 
 import pytest
 from django.db import connection, transaction
@@ -319,3 +320,36 @@ def test_it_shows_the_outcome_report_of_the_current_data(owner_client, owner):
     type(course).objects.filter(pk=course.pk).update(title="Nadia's Pricing Lab")
     body, _ = get(owner_client, outcomes)
     assert "Nadia&#x27;s Pricing Lab" in body
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_writers_commit_while_another_transaction_is_open(owner):
+    """The token's row is locked only while committing: a long transaction that wrote
+    (an import, say) does not hold up everyone else's saves."""
+    started, release = threading.Event(), threading.Event()
+
+    def long_transaction() -> None:
+        try:
+            with transaction.atomic():
+                NewHireFactory(hiring_manager=owner)
+                started.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=long_transaction)
+    other.start()
+    try:
+        assert started.wait(10)
+        before = DataVersion.objects.get().token
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Waiting for the other transaction would fail here rather than hang.
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            NewHireFactory(hiring_manager=owner)
+        assert DataVersion.objects.get().token != before
+    finally:
+        release.set()
+        other.join(10)
+    assert NewHire.objects.filter(hiring_manager=owner).count() == 2
