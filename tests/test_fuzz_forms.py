@@ -218,7 +218,9 @@ def test_it_survives_anything_in_the_catalog_forms(editor_client, kind):
 @FUZZ
 def test_it_survives_anything_in_the_profile_form(owner_client, data):
     response = owner_client.post(reverse("onboarding:profile"), data)
-    assert response.status_code in (200, 302)
+    # A NUL byte is input no person could send: the middleware answers 400 for it.
+    nul = any("\x00" in str(value) for value in data.values())
+    assert response.status_code in ((400,) if nul else (200, 302))
 
 
 def test_it_refuses_template_due_dates_out_of_range(owner_client, hire):
