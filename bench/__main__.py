@@ -123,7 +123,8 @@ def raw_timer(queries: list[str]):
         with connection.cursor() as cursor:
             for sql in queries:
                 cursor.execute(sql)
-                cursor.fetchall()
+                if cursor.description:  # BEGIN, SET LOCAL and COMMIT return no rows
+                    cursor.fetchall()
 
     return run
 
