@@ -28,15 +28,20 @@ from ..selectors import display_value
 
 
 def hire_table_html(
-    request: HttpRequest, *, heading: str = "Hires", today: datetime.date | None = None
+    request: HttpRequest,
+    *,
+    heading: str = "Hires",
+    today: datetime.date | None = None,
+    bulk_actions: bool = False,
 ) -> dict:
     """The hires table this request asks for, rendered: cached until the data changes.
 
     A dict for onboarding/hires/_table.html: `html` (all but the bulk form's CSRF
-    token), `has_rows`, `bulk` (the viewer may change hires), and `active_hires`
-    (the unfiltered count, which the home page's card reuses; None when filtered).
+    token), `has_rows`, `bulk` (the table offers bulk actions: asked for, and the viewer
+    may change hires), and `active_hires` (the unfiltered count, which the home page's
+    card reuses; None when filtered).
     """
-    bulk = request.user.has_perm("onboarding.change_newhire")
+    bulk = bulk_actions and request.user.has_perm("onboarding.change_newhire")
 
     def render_table() -> dict:
         table = selectors.hire_table(user=request.user, data=request.GET, today=today)
@@ -53,13 +58,16 @@ def hire_table_html(
         }
 
     return caching.cached_for_request(
-        request, "hire-table", render_table, varies=f"{heading}|{caching.page_varies(request)}"
+        request,
+        "hire-table",
+        render_table,
+        varies=f"{heading}|{bulk}|{caching.page_varies(request)}",
     )
 
 
 @login_required
 def hire_list(request: HttpRequest) -> HttpResponse:
-    hire_table = hire_table_html(request, heading="Results")
+    hire_table = hire_table_html(request, heading="Results", bulk_actions=True)
     return render(request, "onboarding/hires/list.html", {"hire_table": hire_table})
 
 
