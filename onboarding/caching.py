@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .triggers import CHANGED_SETTING
@@ -105,6 +106,24 @@ def cached_for_request(
         found = compute()
         cache.set(key, found, TIMEOUT_SECONDS)
     return found
+
+
+def cached_render(
+    request: HttpRequest,
+    name: str,
+    template_name: str,
+    context: Callable[[], dict],
+    *,
+    varies: str = "",
+) -> str:
+    """`template_name` rendered with `context()` (HTML, safe), cached as `cached_for_request`
+    caches: the context is only computed when the cache has no copy."""
+    return cached_for_request(
+        request,
+        name,
+        lambda: render_to_string(template_name, context(), request),
+        varies=varies,
+    )
 
 
 def page_varies(request: HttpRequest) -> str:

@@ -10,10 +10,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from .. import caching, stats
 from ..models import User
@@ -25,12 +23,13 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     hire_table = hire_table_html(request, today=today)
 
-    def render_figures() -> str:
-        context = figures_context(request.user, today, active_hires=hire_table["active_hires"])
-        return mark_safe(render_to_string("onboarding/home_figures.html", context, request))  # noqa: S308
-
     # The figures do not depend on the table's filters or page: one entry for all of them.
-    figures = caching.cached_for_request(request, "home-figures", render_figures)
+    figures = caching.cached_render(
+        request,
+        "home-figures",
+        "onboarding/home_figures.html",
+        lambda: figures_context(request.user, today, active_hires=hire_table["active_hires"]),
+    )
     return render(request, "onboarding/home.html", {"figures": figures, "hire_table": hire_table})
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from .. import caching, exports, outcomes
@@ -16,10 +14,10 @@ from .. import caching, exports, outcomes
 @require_GET
 @login_required
 def outcome_report(request: HttpRequest) -> HttpResponse:
-    def render_body() -> str:
+    def report_context() -> dict:
         report = outcomes.report(user=request.user, data=request.GET)
         shown = [row for row in report["courses"] if not row.too_few]
-        context = {
+        return {
             **report,
             "chart": {
                 "labels": [row.name for row in shown],
@@ -29,11 +27,13 @@ def outcome_report(request: HttpRequest) -> HttpResponse:
             "export_columns": exports.COLUMN_HELP["outcomes"],
             "check_in_columns": exports.COLUMN_HELP["check-ins"],
         }
-        html = render_to_string("onboarding/outcomes/_report_body.html", context, request)
-        return mark_safe(html)  # noqa: S308 - the template escaped it
 
-    body = caching.cached_for_request(
-        request, "outcomes", render_body, varies=caching.page_varies(request)
+    body = caching.cached_render(
+        request,
+        "outcomes",
+        "onboarding/outcomes/_report_body.html",
+        report_context,
+        varies=caching.page_varies(request),
     )
     return render(request, "onboarding/outcomes/report.html", {"body": body})
 
